@@ -1,0 +1,1 @@
+"""What the syncer and the API share: settings, models, engines and migrations."""

@@ -1,0 +1,279 @@
+"""The database schema: published GitHub data, curated extras and the syncer's own bookkeeping."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Text that may hold a whole page of GitHub JSON: MariaDB's TEXT stops at 64 KiB.
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (stored naive UTC where there is no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class JSONList(TypeDecorator[list]):
+    """A list of strings kept as JSON text, identical on every backend."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list | None, dialect: Any) -> str | None:
+        return None if value is None else json.dumps(list(value), ensure_ascii=False)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> list | None:
+        return None if value is None else json.loads(value)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MYSQL_TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin", "mysql_engine": "InnoDB"}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Repository(Base):
+    """A GitHub repository as last published; keyed by GitHub's id so renames keep identity."""
+
+    __tablename__ = "repositories"
+    __table_args__ = (Index("ix_repositories_owner_login", "owner_login"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner_login: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(201), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    html_url: Mapped[str] = mapped_column(String(500))
+    homepage: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(100))
+    topics: Mapped[list] = mapped_column(JSONList, default=list)
+    stargazers_count: Mapped[int] = mapped_column(Integer, default=0)
+    forks_count: Mapped[int] = mapped_column(Integer, default=0)
+    watchers_count: Mapped[int] = mapped_column(Integer, default=0)
+    open_issues_count: Mapped[int] = mapped_column(Integer, default=0)
+    fork: Mapped[bool] = mapped_column(Boolean, default=False)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    visibility: Mapped[str] = mapped_column(String(20), default="public")
+    license_spdx_id: Mapped[str | None] = mapped_column(String(100))
+    license_name: Mapped[str | None] = mapped_column(String(200))
+    default_branch: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    # "ok", "empty" (GitHub answered 204) or "unavailable" (403: the list is too large).
+    contributors_status: Mapped[str] = mapped_column(String(20), default="ok")
+
+    languages: Mapped[list[RepositoryLanguage]] = relationship(
+        back_populates="repository", cascade="all, delete-orphan", passive_deletes=True
+    )
+    contributions: Mapped[list[RepositoryContributor]] = relationship(
+        back_populates="repository", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Language(Base):
+    """One row per unique programming language name."""
+
+    __tablename__ = "languages"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Contributor(Base):
+    """A GitHub account that contributed to a published repository."""
+
+    __tablename__ = "contributors"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    login: Mapped[str] = mapped_column(String(100))
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
+    html_url: Mapped[str | None] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(20), default="User")
+
+
+class RepositoryLanguage(Base):
+    """How many bytes of a language a repository holds."""
+
+    __tablename__ = "repository_languages"
+    __table_args__ = (Index("ix_repository_languages_language_id", "language_id"), MYSQL_TABLE_ARGS)
+
+    repository_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    language_id: Mapped[int] = mapped_column(Integer, ForeignKey("languages.id", ondelete="CASCADE"), primary_key=True)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+
+    repository: Mapped[Repository] = relationship(back_populates="languages")
+    language: Mapped[Language] = relationship()
+
+
+class RepositoryContributor(Base):
+    """How many contributions an account made to a repository."""
+
+    __tablename__ = "repository_contributors"
+    __table_args__ = (Index("ix_repository_contributors_contributor_id", "contributor_id"), MYSQL_TABLE_ARGS)
+
+    repository_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    contributor_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("contributors.id", ondelete="CASCADE"), primary_key=True
+    )
+    contributions: Mapped[int] = mapped_column(Integer)
+
+    repository: Mapped[Repository] = relationship(back_populates="contributions")
+    contributor: Mapped[Contributor] = relationship()
+
+
+class RepositoryExtra(Base):
+    """Curated data GitHub does not have; written only by `syncer extras import`, never by a sync.
+
+    `full_name` is the key the user wrote; `repository_id` is attached once that repository is
+    known and then follows it across renames (no foreign key: curated data outlives deletions).
+    """
+
+    __tablename__ = "repository_extras"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(201), unique=True)
+    repository_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    demo_url: Mapped[str | None] = mapped_column(Text)
+    video_urls: Mapped[list] = mapped_column(JSONList, default=list)
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    sort_order: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DatasetState(Base):
+    """A single row: the generation every committed change of published data increases."""
+
+    __tablename__ = "dataset_state"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a sync last published successfully; NULL until the first one (the API answers 503).
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SyncRun(Base):
+    """One attempt to sync: what it did and how it ended."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_started_at", "started_at"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(20))  # "once" or "schedule"
+    owners: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "running", "success", "failed" or "abandoned" (its process died or was stopped).
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    points_spent: Mapped[int] = mapped_column(Integer, default=0)
+    rate_limit_remaining: Mapped[int | None] = mapped_column(Integer)
+    generation: Mapped[int | None] = mapped_column(BigInteger)
+    details: Mapped[list] = mapped_column(JSONList, default=list)  # skipped repositories and why
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class HttpCacheEntry(Base):
+    """A GitHub response kept for conditional requests; keyed per token fingerprint and URL."""
+
+    __tablename__ = "http_cache"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(fingerprint, url)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(LongText)
+    next_url: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SyncLock(Base):
+    """The lease that lets one sync run at a time across processes and machines."""
+
+    __tablename__ = "sync_lock"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))  # "host:pid:token"
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WorkerHeartbeat(Base):
+    """A `syncer run` process saying it is alive and when it will sync next."""
+
+    __tablename__ = "worker_heartbeats"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # "host:pid"
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

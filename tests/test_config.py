@@ -1,0 +1,84 @@
+"""Settings come from the environment; wrong values are one clear line and exit status 2."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from shared.config import (
+    ConfigError,
+    DatabaseSettings,
+    GitHubSettings,
+    ScheduleSettings,
+    parse_window,
+)
+from tests.helpers import run_syncer, syncer_env
+
+
+def test_nonsense_database_url_is_one_line_and_exit_2():
+    result = run_syncer("db", "upgrade", env=syncer_env(DATABASE_URL="nonsense"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_default_database_is_a_sqlite_file_under_data(tmp_path):
+    result = run_syncer("db", "upgrade", env=syncer_env(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "portfolio.db").is_file()
+    assert DatabaseSettings.from_env({}).url.database == "data/portfolio.db"
+
+
+def test_token_is_never_shown():
+    settings = GitHubSettings.from_env({"GITHUB_TOKEN": "ghp_supersecret", "GITHUB_OWNERS": "alice"})
+    assert settings.token.reveal() == "ghp_supersecret"
+    for shown in (repr(settings), str(settings), repr(settings.token), str(settings.token)):
+        assert "ghp_supersecret" not in shown
+    assert "ghp_supersecret" not in settings.token.fingerprint()
+
+
+def test_enterprise_api_url_and_owner_list_parse():
+    settings = GitHubSettings.from_env(
+        {"GITHUB_API_URL": "https://ghe.example.com/api/v3/", "GITHUB_OWNERS": " alice, acme-org ,alice"}
+    )
+    assert settings.api_url == "https://ghe.example.com/api/v3"
+    assert settings.owners == ("alice", "acme-org")
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"GITHUB_OWNERS": ""}, "GITHUB_OWNERS"),
+        ({"GITHUB_OWNERS": "bad login!"}, "GITHUB_OWNERS"),
+        ({"GITHUB_OWNERS": "a", "GITHUB_API_URL": "ftp://x"}, "GITHUB_API_URL"),
+        ({"GITHUB_OWNERS": "a", "SYNC_WORKERS": "0"}, "SYNC_WORKERS"),
+        ({"GITHUB_OWNERS": "a", "GITHUB_INCLUDE_PRIVATE": "maybe"}, "GITHUB_INCLUDE_PRIVATE"),
+    ],
+)
+def test_wrong_github_settings_name_the_variable(env, variable):
+    with pytest.raises(ConfigError) as error:
+        GitHubSettings.from_env(env)
+    assert error.value.variable == variable and variable in str(error.value)
+
+
+def test_missing_owners_for_once_is_exit_2(tmp_path):
+    result = run_syncer("once", env=syncer_env(), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "GITHUB_OWNERS" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("raw", ["2-5", "25:00-05:00", "02:00-02:00", "02:00-05:00:99", "noon"])
+def test_bad_sync_window_is_rejected(raw):
+    with pytest.raises(ConfigError, match="SYNC_WINDOW"):
+        parse_window(raw)
+
+
+def test_window_with_seconds_and_crossing_midnight():
+    window = parse_window("23:30:15-01:00:00")
+    assert window.start == time(23, 30, 15) and window.end == time(1, 0)
+
+
+def test_unknown_timezone_is_rejected():
+    with pytest.raises(ConfigError, match="SYNC_TIMEZONE"):
+        ScheduleSettings.from_env({"SYNC_TIMEZONE": "Mars/Olympus"})
