@@ -140,6 +140,8 @@ class GitHubSettings:
     max_attempts: int = 4
     max_rate_limit_wait: float = 900.0
     max_consecutive_failures: int = 8
+    retry_backoff: float = 1.0
+    secondary_backoff: float = 60.0
 
     @classmethod
     def from_env(cls, env: Env | None = None, *, require_owners: bool = True) -> GitHubSettings:
@@ -164,6 +166,8 @@ class GitHubSettings:
             timeout=_number(env, "GITHUB_TIMEOUT", 10.0, minimum=0.1),
             max_attempts=int(_number(env, "GITHUB_MAX_ATTEMPTS", 4, minimum=1, integer=True)),
             max_rate_limit_wait=_number(env, "GITHUB_MAX_RATE_LIMIT_WAIT", 900.0, minimum=0),
+            retry_backoff=_number(env, "GITHUB_RETRY_BACKOFF", 1.0, minimum=0),
+            secondary_backoff=_number(env, "GITHUB_SECONDARY_BACKOFF", 60.0, minimum=0),
         )
 
 

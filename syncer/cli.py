@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import click
@@ -14,7 +17,12 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from shared import migrate
 from shared.config import ConfigError, DatabaseSettings, GitHubSettings, log_level_from_env, parse_owners
 from shared.db import make_engine
+from syncer import extras as extras_module
+from syncer.extras import ExtrasError, export_extras, import_extras, parse_extras
+from syncer.lock import LockHeld
 from syncer.logs import setup_logging
+from syncer.service import RunReport, sync_now
+from syncer.status import format_status, read_status
 
 
 class ConfigProblem(click.ClickException):
@@ -91,15 +99,122 @@ def db_current(context: Context) -> None:
     click.echo(f"{revision or 'empty'} ({state})")
 
 
-def owners_option(function):
-    return click.option(
-        "--owner",
-        "owners",
-        multiple=True,
-        metavar="LOGIN",
-        callback=lambda _c, _p, value: parse_owners(",".join(value), "--owner") if value else (),
-        help="Sync only this user or organisation (repeatable); default GITHUB_OWNERS.",
-    )(function)
+@cli.command()
+@click.option(
+    "--owner",
+    "owners",
+    multiple=True,
+    metavar="LOGIN",
+    help="Sync only this user or organisation (repeatable); default: everyone in GITHUB_OWNERS.",
+)
+@pass_context
+def once(context: Context, owners: tuple[str, ...]) -> None:
+    """Sync now, once, and print a summary (exit 0 on success)."""
+    try:
+        chosen = parse_owners(",".join(owners), "--owner") if owners else ()
+    except ConfigError as error:
+        raise click.BadParameter(str(error).split(": ", 1)[1], param_hint="--owner") from None
+    settings = context.github(chosen)
+    engine = context.engine()
+    migrate.upgrade(engine)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with progress_reporter() as progress:
+        try:
+            report = sync_now(engine, settings, trigger="once", scope_owners=chosen or None, stop=stop,
+                              progress=progress)
+        except LockHeld as error:
+            raise LockBusy(str(error)) from None
+    click.echo(format_report(report))
+    sys.exit(0 if report.ok else 1)
+
+
+class LockBusy(click.ClickException):
+    """Another sync holds the lock: exit status 3."""
+
+    exit_code = 3
+
+
+@contextmanager
+def progress_reporter():
+    """A progress bar on a terminal, plain log lines (every 10 %) otherwise."""
+    state: dict = {}
+    log = logging.getLogger("syncer.progress")
+
+    def update(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            if "bar" not in state and total:
+                state["bar"] = click.progressbar(length=total, label="repositories", file=sys.stderr)
+                state["bar"].__enter__()
+            if "bar" in state:
+                state["bar"].update(done - state.get("done", 0))
+        elif total and (done == total or done * 10 // total != state.get("done", 0) * 10 // total):
+            log.info("fetched languages and contributors of %d of %d repositories", done, total)
+        state["done"] = done
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+
+def format_report(report: RunReport) -> str:
+    c = report.changes
+    remaining = "unknown" if report.rate_limit_remaining is None else report.rate_limit_remaining
+    lines = [
+        f"Sync {report.status} in {report.seconds:.1f} s (run {report.run_id})",
+        f"  repositories: {c.added} added, {c.updated} updated, {c.removed} removed, "
+        f"{c.unchanged} unchanged, {len(report.skipped)} skipped",
+        *(f"    skipped {reason}" for reason in report.skipped[:20]),
+        f"  requests: {report.requests} ({report.not_modified} not modified)",
+        f"  rate limit: {report.points_spent} points spent, {remaining} remaining",
+        f"  dataset generation: {c.generation}" if report.ok else "  published dataset: unchanged",
+    ]
+    if report.error:
+        lines.append(f"  error: {report.error}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many runs.")
+@pass_context
+def status(context: Context, limit: int) -> None:
+    """Show the published dataset, the worker's heartbeat and the last sync runs."""
+    click.echo(format_status(read_status(context.engine(), limit)))
+
+
+@cli.group()
+def extras() -> None:
+    """Curated extras (demo links, videos, featured, hidden, order, description)."""
+
+
+@extras.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--replace", is_flag=True, help="Also delete extras of repositories not in FILE.")
+@pass_context
+def extras_import(context: Context, file, replace: bool) -> None:
+    """Validate FILE (TOML, one table per "owner/name") and write it in one transaction."""
+    try:
+        entries = parse_extras(file.read(extras_module.MAX_FILE_BYTES + 1))
+    except ExtrasError as error:
+        raise click.ClickException(f"{file.name}: {error}; nothing was written") from None
+    engine = context.engine()
+    migrate.upgrade(engine)
+    result = import_extras(engine, entries, replace=replace)
+    for name in result.unknown:
+        click.echo(f"Warning: {name} is not in the database yet; its extras are kept for when it appears", err=True)
+    removed = f", {result.removed} removed" if replace else ""
+    click.echo(f"{result.written} extras written{removed}; dataset generation {result.generation}")
+
+
+@extras.command("export")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Default: stdout.")
+@pass_context
+def extras_export(context: Context, output) -> None:
+    """Write the current extras as TOML (the format `extras import` reads)."""
+    output.write(export_extras(context.engine()))
 
 
 def main() -> None:

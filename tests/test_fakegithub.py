@@ -1,0 +1,368 @@
+"""The fake GitHub itself behaves like api.github.com where the syncer depends on it."""
+
+from __future__ import annotations
+
+from http.client import HTTPConnection
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.fakegithub import FakeGitHub
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = {"Authorization": "token secret-123"}
+
+
+@pytest.fixture
+def gh():
+    with FakeGitHub(base_path="/api/v3") as fake:
+        yield fake
+
+
+@pytest.fixture
+def http():
+    with requests.Session() as session:
+        yield session
+
+
+def people(count: int) -> list[dict]:
+    return [{"login": f"user{i}", "id": 100 + i, "type": "User", "contributions": 1000 - i} for i in range(count)]
+
+
+def test_user_repo_and_languages_json_look_like_github(gh, http):
+    gh.add_owner("alice")
+    repo_id = gh.add_repo(
+        "alice",
+        "demo",
+        description="🚀 日本語の説明",
+        license=("MIT", "MIT License"),
+        languages={"Shell": 10, "Python": 500, "C": 20},
+        topics=["cli"],
+        stars=7,
+    )
+
+    repo = http.get(f"{gh.url}/repos/ALICE/Demo").json()
+    assert repo["id"] == repo_id == 1000
+    assert repo["full_name"] == "alice/demo" and repo["html_url"] == "https://github.com/alice/demo"
+    assert repo["owner"]["login"] == "alice" and repo["owner"]["type"] == "User"
+    assert repo["description"] == "🚀 日本語の説明"
+    assert repo["license"] == {"key": "mit", "name": "MIT License", "spdx_id": "MIT", "url": f"{gh.url}/licenses/mit"}
+    assert (repo["private"], repo["visibility"], repo["watchers_count"], repo["topics"]) == (False, "public", 7, ["cli"])
+    assert {"node_id", "url", "pushed_at", "archived", "disabled", "default_branch", "size"} <= set(repo)
+
+    languages = http.get(f"{gh.url}/repos/alice/demo/languages")
+    assert list(languages.json().items()) == [("Python", 500), ("C", 20), ("Shell", 10)]
+    assert http.get(f"{gh.url}/users/alice").json()["id"] == 1
+    missing = http.get(f"{gh.url}/users/nobody")
+    assert missing.status_code == 404 and missing.json()["message"] == "Not Found"
+    assert http.get(f"{gh.url}/orgs/alice").status_code == 404
+    assert http.head(f"{gh.url}/users/alice").status_code == 404
+    assert http.get(f"{gh.url}/nowhere").json()["message"] == "Not Found"
+    assert http.get(f"{gh.url.replace('/api/v3', '')}/users/alice").status_code == 404
+
+
+def test_contributors_paginate_with_github_link_headers(gh, http):
+    gh.add_repo("alice", "big", contributors=people(250)[::-1])
+    url = f"{gh.url}/repos/alice/big/contributors"
+
+    first = http.get(url, params={"per_page": 100, "anon": "1"})
+    assert first.headers["Link"] == (
+        f'<{url}?per_page=100&anon=1&page=2>; rel="next", <{url}?per_page=100&anon=1&page=3>; rel="last"'
+    )
+    logins, response = [], first
+    while True:
+        logins += [c["login"] for c in response.json()]
+        if "next" not in response.links:
+            break
+        response = http.get(response.links["next"]["url"])
+    assert logins == [f"user{i}" for i in range(250)]  # contributions descending
+    assert response.headers["Link"] == (
+        f'<{url}?per_page=100&anon=1&page=2>; rel="prev", <{url}?per_page=100&anon=1&page=1>; rel="first"'
+    )
+    assert len(http.get(url, params={"per_page": 500}).json()) == 100  # capped
+    assert len(http.get(url).json()) == 30  # GitHub's default page size
+
+    gh.add_repo("alice", "small", contributors=people(3))
+    assert "Link" not in http.get(f"{gh.url}/repos/alice/small/contributors", params={"per_page": 100}).headers
+
+
+def test_etag_304_and_authenticated_304s_are_free(gh, http):
+    repo_id = gh.add_repo("alice", "demo")
+    url = f"{gh.url}/users/alice/repos"
+    first = http.get(url)
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')
+
+    anonymous = http.get(url, headers={"If-None-Match": etag})
+    assert (anonymous.status_code, anonymous.content, anonymous.headers["ETag"]) == (304, b"", etag)
+    assert anonymous.headers["X-RateLimit-Remaining"] == "4998"
+    authenticated = http.get(url, headers={"If-None-Match": etag, **TOKEN})
+    assert authenticated.status_code == 304 and authenticated.headers["X-RateLimit-Remaining"] == "4998"
+    assert gh.points_spent == 2
+    assert [r.counted_against_limit for r in gh.requests] == [True, True, False]
+    assert gh.requests[-1].if_none_match == etag and gh.requests[-1].authorized
+    assert gh.requests[-1].headers["Authorization"] == "<redacted>" and gh.auth_tokens == {"secret-123"}
+
+    gh.push(repo_id)
+    changed = http.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.json()[0]["pushed_at"] == "2024-01-02T03:04:06Z"
+    assert http.get(f"{url}?page=1").headers["ETag"] != changed.headers["ETag"]  # the page URL is hashed too
+
+    gh.reset_log()
+    assert (gh.requests, gh.points_spent, gh.auth_tokens) == ([], 0, set())
+
+
+def test_rate_limit_exhaustion_then_refill(gh, http):
+    gh.add_owner("alice")
+    gh.set_rate_limit(1, 0.5)
+    assert http.get(f"{gh.url}/users/alice").headers["X-RateLimit-Remaining"] == "0"
+    refused = http.get(f"{gh.url}/users/alice", headers=TOKEN)
+    assert refused.status_code == 403
+    assert refused.json()["message"].startswith("API rate limit exceeded")
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert int(refused.headers["X-RateLimit-Reset"]) >= time.time()
+    status = http.get(f"{gh.url}/rate_limit")
+    assert status.status_code == 200 and status.json()["resources"]["core"]["remaining"] == 0
+
+    time.sleep(0.6)
+    refilled = http.get(f"{gh.url}/users/alice")
+    assert refilled.status_code == 200
+    assert (refilled.headers["X-RateLimit-Remaining"], refilled.headers["X-RateLimit-Used"]) == ("4999", "1")
+    assert refilled.headers["X-RateLimit-Resource"] == "core"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "message"),
+    [("500", 500, "Server Error"), ("404", 404, "Not Found"), ("451", 451, "Repository access blocked")],
+)
+def test_status_faults_fire_once_then_recover(gh, http, kind, status, message):
+    gh.add_owner("alice")
+    gh.fail(r"^/users/alice$", kind)
+    failed = http.get(f"{gh.url}/users/alice")
+    assert (failed.status_code, failed.json()["message"]) == (status, message)
+    assert gh.requests[-1].fault == kind
+    assert http.get(f"{gh.url}/users/alice").status_code == 200
+
+
+def test_fault_counts_and_regex(gh, http):
+    gh.add_owner("alice")
+    gh.fail("languages", "500", times=2)
+    gh.fail("/users/", "500", times=None)
+    statuses = [http.get(f"{gh.url}/users/alice").status_code for _ in range(3)]
+    assert statuses == [500, 500, 500]
+    gh.clear_faults()
+    assert http.get(f"{gh.url}/users/alice").status_code == 200
+    with pytest.raises(ValueError):
+        gh.fail(".*", "teapot")
+
+
+def test_html_502_and_truncated_bodies(gh, http):
+    gh.add_repo("alice", "demo", description="x" * 100)
+    gh.fail("/repos", "502_html")
+    bad_gateway = http.get(f"{gh.url}/repos/alice/demo")
+    assert bad_gateway.status_code == 502 and bad_gateway.headers["Content-Type"].startswith("text/html")
+    with pytest.raises(requests.JSONDecodeError):
+        bad_gateway.json()
+
+    whole = http.get(f"{gh.url}/repos/alice/demo").content
+    gh.fail("/repos", "truncated")
+    truncated = http.get(f"{gh.url}/repos/alice/demo")
+    assert truncated.status_code == 200 and truncated.content == whole[: len(whole) // 2]
+    assert int(truncated.headers["Content-Length"]) == len(truncated.content)
+    with pytest.raises(requests.JSONDecodeError):
+        truncated.json()
+
+
+def test_secondary_rate_limit_with_and_without_retry_after(gh, http):
+    gh.add_owner("alice")
+    gh.fail("/users", "secondary", retry_after=2)
+    gh.fail("/users", "secondary", retry_after=None)
+    first, second = http.get(f"{gh.url}/users/alice"), http.get(f"{gh.url}/users/alice")
+    assert (first.status_code, first.headers["Retry-After"]) == (403, "2")
+    assert "secondary rate limit" in first.json()["message"]
+    assert first.headers["X-RateLimit-Remaining"] != "0"
+    assert second.status_code == 403 and "Retry-After" not in second.headers
+
+
+@pytest.mark.parametrize(("kind", "status"), [("primary", 403), ("429", 429)])
+def test_primary_rate_limit_faults_empty_the_bucket(gh, http, kind, status):
+    gh.add_owner("alice")
+    gh.fail("/users", kind, reset_in=0.4)
+    limited = http.get(f"{gh.url}/users/alice")
+    assert limited.status_code == status and limited.json()["message"].startswith("API rate limit exceeded")
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+    assert 0 <= int(limited.headers["X-RateLimit-Reset"]) - time.time() <= 1.5
+    assert http.get(f"{gh.url}/users/alice").status_code == 403  # the bucket really is empty
+    time.sleep(0.5)
+    assert http.get(f"{gh.url}/users/alice").status_code == 200
+
+
+def test_connection_reset(gh, http):
+    gh.add_owner("alice")
+    gh.fail("/users", "reset")
+    with pytest.raises(requests.ConnectionError):
+        http.get(f"{gh.url}/users/alice")
+    assert gh.requests[-1].status is None and not gh.requests[-1].counted_against_limit
+    assert http.get(f"{gh.url}/users/alice").status_code == 200
+
+
+def test_timeout_fires_client_timeout_without_blocking_others_or_stop():
+    fake = FakeGitHub().start()
+    fake.add_owner("alice")
+    fake.fail("/users/alice$", "timeout", seconds=30)
+    errors = []
+
+    def slow_request():
+        try:
+            requests.get(f"{fake.url}/users/alice", timeout=0.3)
+        except requests.Timeout as error:
+            errors.append(error)
+
+    slow = threading.Thread(target=slow_request)
+    slow.start()
+    started = time.monotonic()
+    assert requests.get(f"{fake.url}/rate_limit", timeout=2).status_code == 200
+    assert time.monotonic() - started < 0.3
+    slow.join()
+    assert len(errors) == 1
+
+    started = time.monotonic()
+    fake.stop()
+    assert time.monotonic() - started < 2
+
+
+def test_renamed_repository_redirects_to_its_id(gh, http):
+    repo_id = gh.add_repo("alice", "old", contributors=people(3), languages={"Go": 5})
+    gh.add_owner("acme-org", "Organization")
+    gh.rename_repo(repo_id, "new", new_owner="acme-org")
+
+    moved = http.get(f"{gh.url}/repos/alice/old/contributors", params={"per_page": 2})
+    redirect = moved.history[0]
+    assert redirect.status_code == 301
+    assert redirect.headers["Location"] == f"{gh.url}/repositories/{repo_id}/contributors?per_page=2"
+    assert [c["login"] for c in moved.json()] == ["user0", "user1"]
+    assert 'rel="next"' in moved.headers["Link"] and f"/repositories/{repo_id}/contributors" in moved.headers["Link"]
+    assert http.get(f"{gh.url}/repositories/{repo_id}/languages").json() == {"Go": 5}
+    assert http.get(f"{gh.url}/repos/acme-org/new").json()["full_name"] == "acme-org/new"
+    assert http.get(f"{gh.url}/users/alice/repos").json() == []
+
+    gh.delete_repo(repo_id)
+    assert http.get(f"{gh.url}/repos/acme-org/new/languages").status_code == 404
+    assert http.get(f"{gh.url}/repos/alice/old").status_code == 404
+    assert http.get(f"{gh.url}/users/acme-org/repos").json() == []
+
+
+def test_empty_and_too_large_contributor_lists_have_no_etag(gh, http):
+    gh.add_repo("alice", "empty", contributors_mode="empty")
+    gh.add_repo("alice", "huge", contributors_mode="too_large")
+    empty = http.get(f"{gh.url}/repos/alice/empty/contributors")
+    assert (empty.status_code, empty.content) == (204, b"") and "ETag" not in empty.headers
+    huge = http.get(f"{gh.url}/repos/alice/huge/contributors")
+    assert huge.status_code == 403 and "ETag" not in huge.headers
+    assert huge.json()["message"].startswith("The history or contributor list is too large")
+    assert gh.points_spent == 2
+
+
+def test_org_private_and_internal_repos_need_a_token(gh, http):
+    gh.add_owner("acme", "Organization")
+    gh.add_repo("acme", "open")
+    gh.add_repo("acme", "secret", private=True)
+    gh.add_repo("acme", "inner", visibility="internal")
+
+    def names(path, **kwargs):
+        return [r["name"] for r in http.get(f"{gh.url}{path}", **kwargs).json()]
+
+    assert names("/orgs/acme/repos", params={"type": "all"}) == ["open"]
+    assert names("/orgs/acme/repos", params={"type": "all"}, headers=TOKEN) == ["open", "secret", "inner"]
+    assert names("/orgs/acme/repos", params={"type": "private"}, headers=TOKEN) == ["secret", "inner"]
+    assert names("/users/acme/repos", headers=TOKEN) == ["open"]
+    inner = http.get(f"{gh.url}/orgs/acme/repos", headers=TOKEN).json()[2]
+    assert (inner["private"], inner["visibility"]) == (True, "internal")
+    gh.add_owner("bob")
+    assert http.get(f"{gh.url}/orgs/bob/repos", headers=TOKEN).status_code == 404
+
+
+def test_populate_is_deterministic_and_varied():
+    with FakeGitHub() as one, FakeGitHub() as two:
+        one.populate(owners=["alice", "acme-org"], n=50, seed=1)
+        two.populate(owners=["alice", "acme-org"], n=50, seed=1)
+        repos = one.snapshot()
+        assert str(repos).replace(one.url, "") == str(two.snapshot()).replace(two.url, "")
+
+    assert len(repos) == 50 and {r["owner"]["type"] for r in repos} == {"User", "Organization"}
+    descriptions = {r["description"] for r in repos}
+    assert {None, "日本語の説明", "<script>alert(1)</script> & <b>bold</b>"} <= descriptions
+    assert any("🚀" in (d or "") for d in descriptions)
+    assert {"public", "private", "internal"} == {r["visibility"] for r in repos}
+    assert any(r["fork"] for r in repos) and any(r["archived"] for r in repos)
+    assert any(r["license"] is None for r in repos) and any(r["homepage"] is None for r in repos)
+    assert any(r["language"] is None for r in repos) and any(r["topics"] for r in repos)
+    assert {len(r["languages"]) for r in repos} <= set(range(6)) and max(len(r["languages"]) for r in repos) >= 3
+    assert max(len(r["contributors"]) for r in repos) > 100
+    assert {"empty", "too_large"} <= {r["contributors_mode"] for r in repos}
+    contributors = [c for r in repos for c in r["contributors"]]
+    assert any(c["type"] == "Bot" for c in contributors)
+    appearances = {}
+    for c in contributors:
+        appearances[c["login"]] = appearances.get(c["login"], 0) + 1
+    assert max(appearances.values()) >= 3
+
+
+def test_connections_are_kept_alive(gh):
+    gh.add_owner("alice")
+    connection = HTTPConnection("127.0.0.1", int(gh.url.split(":")[2].split("/")[0]))
+    sockets = []
+    for _ in range(3):
+        connection.request("GET", "/api/v3/users/alice")
+        assert connection.getresponse().read()
+        sockets.append(connection.sock)
+    assert sockets[0] is sockets[1] is sockets[2] is not None
+    connection.close()
+
+
+def test_latency_applies_to_the_api_but_not_to_the_control_endpoints(gh, http):
+    gh.latency = 0.2
+    started = time.monotonic()
+    http.get(f"{gh.url}/rate_limit")
+    assert time.monotonic() - started >= 0.2
+    started = time.monotonic()
+    assert http.get(f"{gh.url}/_fake/state").json() == []
+    assert time.monotonic() - started < 0.2
+
+
+def test_standalone_process_is_driven_over_http():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakegithub", "--port", "0", "--repos", "5", "--owners", "alice,acme-org",
+         "--latency", "0", "--seed", "1", "--base-path", "/api/v3"],  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ready = process.stdout.readline().split()
+        assert ready[0] == "READY" and ready[1].startswith("http://127.0.0.1:") and ready[1].endswith("/api/v3")
+        url = ready[1]
+        assert requests.get(f"{url}/orgs/acme-org", timeout=5).json()["type"] == "Organization"
+
+        def call(method, *args, **kwargs):
+            return requests.post(f"{url}/_fake/call", json={"method": method, "args": args, "kwargs": kwargs}, timeout=5)
+
+        assert call("add_repo", "alice", "extra", languages={"Go": 1}).json() == {"result": 1005}
+        assert call("fail", "/extra/", "500").status_code == 200
+        assert requests.get(f"{url}/repos/alice/extra/languages", timeout=5).status_code == 500
+        assert requests.get(f"{url}/repos/alice/extra/languages", timeout=5).json() == {"Go": 1}
+        refused = call("nope")
+        assert refused.status_code == 400 and "method must be one of" in refused.json()["error"]
+        state = requests.get(f"{url}/_fake/state", timeout=5).json()
+        assert len(state) == 6 and state[-1]["languages"] == {"Go": 1}
+        log = requests.get(f"{url}/_fake/log", timeout=5).json()
+        assert [entry["status"] for entry in log] == [200, 500, 200]
+    finally:
+        process.terminate()
+        assert process.wait(timeout=5) == 0
