@@ -262,13 +262,15 @@ class GitHubClient:
         else:
             wait, kind = self.settings.secondary_backoff * 2 ** (times - 1), "secondary"
         resume_at = datetime.fromtimestamp(now + wait, timezone.utc)
-        if wait > self.settings.max_rate_limit_wait or times > self.settings.max_attempts + 2:
+        if wait > self.settings.max_rate_limit_wait:
             raise RateLimited(
                 resume_at,
                 f"GitHub {kind} rate limit reached; it resets at {resume_at:%Y-%m-%d %H:%M:%S} UTC, "
                 f"later than GITHUB_MAX_RATE_LIMIT_WAIT={self.settings.max_rate_limit_wait:g}s allows; "
                 "run again after that",
             )
+        if times > self.settings.max_attempts:
+            raise RateLimited(resume_at, f"GitHub {kind} rate limit hit {times} times in a row; run again later")
         log.warning("GitHub %s rate limit: waiting %.0f s (until %s UTC)", kind, wait, f"{resume_at:%H:%M:%S}")
         self._sleep(wait)
 

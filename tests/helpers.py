@@ -35,3 +35,90 @@ def run_syncer(*args: str, env: dict[str, str], timeout: float = 120, cwd: Path 
         text=True,
         timeout=timeout,
     )
+
+
+def dump_dataset(engine) -> dict:
+    """Every published row, sorted, as plain values: two dumps are equal iff the datasets are."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from shared.models import (
+        Contributor, DatasetState, Language, Repository, RepositoryContributor, RepositoryExtra, RepositoryLanguage,
+    )
+
+    def rows(session, model):
+        columns = list(model.__table__.columns)
+        result = session.execute(select(*columns)).all()
+        return sorted((tuple(r) for r in result), key=repr)
+
+    with Session(engine) as session:
+        return {
+            "generation": session.get(DatasetState, 1).generation,
+            **{
+                model.__tablename__: rows(session, model)
+                for model in (Repository, Language, Contributor, RepositoryLanguage, RepositoryContributor,
+                              RepositoryExtra)
+            },
+        }
+
+
+def expected_repositories(truth: list[dict], include_private: bool = False) -> dict[int, dict]:
+    """What the database should hold for the fake's ground truth, by repository id."""
+    expected = {}
+    for repo in truth:
+        if not include_private and (repo["private"] or repo["visibility"] != "public"):
+            continue
+        expected[repo["id"]] = {
+            "full_name": repo["full_name"],
+            "description": repo["description"],
+            "homepage": repo["homepage"] or None,
+            "language": repo["language"],
+            "topics": repo["topics"],
+            "stargazers_count": repo["stargazers_count"],
+            "forks_count": repo["forks_count"],
+            "watchers_count": repo["watchers_count"],
+            "fork": repo["fork"],
+            "archived": repo["archived"],
+            "license_spdx_id": (repo["license"] or {}).get("spdx_id"),
+            "pushed_at": repo["pushed_at"],
+            "languages": repo["languages"],
+            "contributors": {c["id"]: c["contributions"] for c in repo["contributors"]},
+            "contributors_status": {"ok": "ok", "empty": "empty", "too_large": "unavailable"}[repo["contributors_mode"]],
+        }
+    return expected
+
+
+def stored_repositories(engine) -> dict[int, dict]:
+    """The same shape as `expected_repositories`, read from the database."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session, selectinload
+
+    from shared.models import Repository, RepositoryContributor, RepositoryLanguage
+
+    with Session(engine) as session:
+        repos = session.scalars(
+            select(Repository).options(
+                selectinload(Repository.languages).selectinload(RepositoryLanguage.language),
+                selectinload(Repository.contributions).selectinload(RepositoryContributor.contributor),
+            )
+        ).all()
+        return {
+            r.id: {
+                "full_name": r.full_name,
+                "description": r.description,
+                "homepage": r.homepage,
+                "language": r.language,
+                "topics": r.topics,
+                "stargazers_count": r.stargazers_count,
+                "forks_count": r.forks_count,
+                "watchers_count": r.watchers_count,
+                "fork": r.fork,
+                "archived": r.archived,
+                "license_spdx_id": r.license_spdx_id,
+                "pushed_at": r.pushed_at.strftime("%Y-%m-%dT%H:%M:%SZ") if r.pushed_at else None,
+                "languages": {rl.language.name: rl.bytes for rl in r.languages},
+                "contributors": {rc.contributor_id: rc.contributions for rc in r.contributions},
+                "contributors_status": r.contributors_status,
+            }
+            for r in repos
+        }
