@@ -15,7 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from shared import migrate
-from shared.config import ConfigError, DatabaseSettings, GitHubSettings, log_level_from_env, parse_owners
+from shared.config import (
+    ConfigError, DatabaseSettings, GitHubSettings, ScheduleSettings, log_level_from_env, parse_owners,
+)
 from shared.db import make_engine
 from syncer import extras as extras_module
 from syncer.extras import ExtrasError, export_extras, import_extras, parse_extras
@@ -23,6 +25,7 @@ from syncer.lock import LockHeld
 from syncer.logs import setup_logging
 from syncer.service import RunReport, sync_now
 from syncer.status import format_status, read_status
+from syncer.worker import run_worker
 
 
 class ConfigProblem(click.ClickException):
@@ -175,6 +178,14 @@ def format_report(report: RunReport) -> str:
     if report.error:
         lines.append(f"  error: {report.error}")
     return "\n".join(lines)
+
+
+@cli.command()
+@pass_context
+def run(context: Context) -> None:
+    """Sync once a day at a random moment inside SYNC_WINDOW, until SIGTERM or SIGINT."""
+    github, schedule = context.github(), ScheduleSettings.from_env(context.env)
+    run_worker(context.engine(), github, schedule)
 
 
 @cli.command()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -61,29 +61,32 @@ def fetch_snapshot(
     known: dict[int, Known],
     progress: Progress | None = None,
 ) -> Snapshot:
-    """List every owner's repositories, then fetch languages and contributors of the changed ones."""
-    snapshot = Snapshot(owners=settings.owners)
-    for owner in settings.owners:
-        for entry in list_repositories(client, owner):
-            _take_entry(snapshot, entry, settings)
+    """List every owner's repositories and fetch languages and contributors of the changed ones.
 
-    changed = [
-        data for repo_id, data in snapshot.repos.items()
-        if repo_id not in known or known[repo_id].pushed_at is None or known[repo_id].pushed_at != data.row["pushed_at"]
-    ]
-    log.info("%d repositories listed, %d need languages and contributors", len(snapshot.repos), len(changed))
-    if progress:
-        progress(0, len(changed))
+    Per-repository requests start as soon as a list page arrives, on a pool of
+    `settings.workers` threads; languages and contributors are separate tasks.
+    """
+    snapshot = Snapshot(owners=settings.owners)
     with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="fetch") as pool:
-        futures = {pool.submit(fetch_details, client, data): data for data in changed}
+        futures: dict[Future, RepoData] = {}
         try:
-            for done, future in enumerate(as_completed(futures), 1):
+            for owner in settings.owners:
+                for entry in list_repositories(client, owner):
+                    data = _take_entry(snapshot, entry, settings)
+                    if data is not None and _changed(data, known):
+                        futures[pool.submit(fetch_languages, client, data)] = data
+                        futures[pool.submit(fetch_contributors, client, data)] = data
+            log.info("%d repositories listed, %d need languages and contributors",
+                     len(snapshot.repos), len(futures) // 2)
+            done = 0
+            for future in as_completed(futures):
                 skip_reason = future.result()
                 data = futures[future]
-                if skip_reason:
+                if skip_reason and data.row["id"] not in snapshot.skipped_ids:
                     _skip(snapshot, data.row["id"], data.row["full_name"], skip_reason)
-                if progress:
-                    progress(done, len(changed))
+                done += 1
+                if progress and done % 2 == 0:
+                    progress(done // 2, len(futures) // 2)
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -91,8 +94,14 @@ def fetch_snapshot(
     return snapshot
 
 
-def list_repositories(client: GitHubClient, owner: str) -> list[dict[str, Any]]:
-    """Every repository entry of a user or an organisation (all pages)."""
+def _changed(data: RepoData, known: dict[int, Known]) -> bool:
+    """A repository needs its languages and contributors again unless its last push is the same."""
+    previous = known.get(data.row["id"])
+    return previous is None or previous.pushed_at is None or previous.pushed_at != data.row["pushed_at"]
+
+
+def list_repositories(client: GitHubClient, owner: str) -> Iterator[dict[str, Any]]:
+    """Every repository entry of a user or an organisation, page by page."""
     account = client.get(client.url(f"/users/{owner}"), allow=(404,))
     if account.status == 404:
         raise GitHubError(f"GitHub has no user or organisation named {owner!r} (check GITHUB_OWNERS)")
@@ -100,25 +109,27 @@ def list_repositories(client: GitHubClient, owner: str) -> list[dict[str, Any]]:
         url = client.url(f"/orgs/{owner}/repos", type="all", per_page=100)
     else:
         url = client.url(f"/users/{owner}/repos", type="owner", per_page=100)
-    entries: list[dict[str, Any]] = []
     for page in client.pages(url):
         if not isinstance(page.data, list):
             raise GitHubError(f"GitHub's repository list for {owner} is not a list")
-        entries.extend(e for e in page.data if isinstance(e, dict))
-    return entries
+        yield from (e for e in page.data if isinstance(e, dict))
 
 
-def fetch_details(client: GitHubClient, data: RepoData) -> str | None:
-    """Fill in languages and contributors; returns a reason when the repository must be skipped."""
-    base = client.url(f"/repos/{data.row['full_name']}")
-    languages = client.get(f"{base}/languages", allow=(404, 451))
-    if languages.status in (404, 451):
-        return f"GitHub answered {languages.status} for its languages"
-    data.languages = _languages(languages.data)
+def fetch_languages(client: GitHubClient, data: RepoData) -> str | None:
+    """Fill in the language byte counts; returns a reason when the repository must be skipped."""
+    reply = client.get(client.url(f"/repos/{data.row['full_name']}/languages"), allow=(404, 451))
+    if reply.status in (404, 451):
+        return f"GitHub answered {reply.status} for its languages"
+    data.languages = _languages(reply.data)
+    return None
 
+
+def fetch_contributors(client: GitHubClient, data: RepoData) -> str | None:
+    """Fill in every page of contributors (204: none; 403: too large to list, kept as unavailable)."""
     contributors: list[dict[str, Any]] = []
     status = "ok"
-    for page in client.pages(f"{base}/contributors?per_page=100", allow=(403, 404, 451)):
+    url = client.url(f"/repos/{data.row['full_name']}/contributors", per_page=100)
+    for page in client.pages(url, allow=(403, 404, 451)):
         if page.status in (404, 451):
             return f"GitHub answered {page.status} for its contributors"
         if page.status == 204:
@@ -134,19 +145,24 @@ def fetch_details(client: GitHubClient, data: RepoData) -> str | None:
     return None
 
 
-def _take_entry(snapshot: Snapshot, entry: dict[str, Any], settings: GitHubSettings) -> None:
+def _take_entry(snapshot: Snapshot, entry: dict[str, Any], settings: GitHubSettings) -> RepoData | None:
+    """Add one list entry to the snapshot (None when it is private or cannot be stored)."""
     name = entry.get("full_name") or entry.get("name") or "?"
     is_private = entry.get("private") is True or entry.get("visibility") in ("private", "internal")
     if is_private and not settings.include_private:
-        return
+        return None
     try:
         row = parse_repository(entry)
     except BadShape as error:
         snapshot.skipped.append(f"{name}: {error}")
         if isinstance(entry.get("id"), int):
             snapshot.skipped_ids.add(entry["id"])
-        return
-    snapshot.repos[row["id"]] = RepoData(row)
+        return None
+    if row["id"] in snapshot.repos:  # listed twice (an owner given twice, a transfer mid-run)
+        return None
+    data = RepoData(row)
+    snapshot.repos[row["id"]] = data
+    return data
 
 
 def _skip(snapshot: Snapshot, repo_id: int, full_name: str, reason: str) -> None:

@@ -58,10 +58,20 @@ class CachedResponse:
 
 
 class ResponseCache:
-    """ETag-keyed responses for one token fingerprint; loaded lazily, new entries kept for saving."""
+    """ETag-keyed responses for one token fingerprint.
 
-    def __init__(self, fingerprint: str, load: Callable[[str], CachedResponse | None] | None = None):
+    The ETags known from earlier runs are given up front; a stored body is loaded only when
+    GitHub answers 304. Responses received in this run are kept in `fresh` for saving.
+    """
+
+    def __init__(
+        self,
+        fingerprint: str,
+        etags: dict[str, str] | None = None,
+        load: Callable[[str], CachedResponse | None] | None = None,
+    ):
         self.fingerprint = fingerprint
+        self._etags = etags or {}
         self._load = load
         self._lock = threading.Lock()
         self.fresh: dict[str, tuple[str, CachedResponse]] = {}  # key -> (url, entry)
@@ -69,12 +79,19 @@ class ResponseCache:
     def key(self, url: str) -> str:
         return hashlib.sha256(f"{self.fingerprint}\n{url}".encode()).hexdigest()
 
+    def etag(self, url: str) -> str | None:
+        key = self.key(url)
+        with self._lock:
+            if key in self.fresh:
+                return self.fresh[key][1].etag
+        return self._etags.get(key)
+
     def get(self, url: str) -> CachedResponse | None:
         key = self.key(url)
         with self._lock:
             if key in self.fresh:
                 return self.fresh[key][1]
-        return self._load(key) if self._load else None
+        return self._load(key) if self._load and key in self._etags else None
 
     def put(self, url: str, entry: CachedResponse) -> None:
         with self._lock:
@@ -162,8 +179,8 @@ class GitHubClient:
 
     def get(self, url: str, *, allow: tuple[int, ...] = ()) -> Reply:
         """GET `url` (absolute) with retries; statuses in `allow` come back instead of raising."""
-        cached = self.cache.get(url)
-        headers = {"If-None-Match": cached.etag} if cached else {}
+        etag = self.cache.etag(url)
+        headers = {"If-None-Match": etag} if etag else {}
         attempt = 0
         limited = 0
         while True:
@@ -179,9 +196,14 @@ class GitHubClient:
             self.stats.record(response, authenticated=self.settings.token is not None)
             status = response.status_code
 
-            if status == 304 and cached is not None:
-                self._succeeded()
-                return Reply(200, json.loads(cached.body), cached.next_url, not_modified=True)
+            if status == 304:
+                cached = self.cache.get(url)
+                if cached is not None:
+                    self._succeeded()
+                    return Reply(200, json.loads(cached.body), cached.next_url, not_modified=True)
+                headers = {}  # the stored body is gone: ask again unconditionally
+                attempt = self._failed(url, attempt, "a 304 for a response no longer stored")
+                continue
             if status in (403, 429) and self._is_rate_limited(response):
                 limited += 1
                 self._wait_for_rate_limit(response, limited)

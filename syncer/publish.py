@@ -22,7 +22,7 @@ from shared.models import (
     RepositoryExtra,
     RepositoryLanguage,
 )
-from syncer.fetch import Known, Snapshot
+from syncer.fetch import Known, RepoData, Snapshot
 from syncer.github import ResponseCache
 
 log = logging.getLogger(__name__)
@@ -78,43 +78,34 @@ def publish_snapshot(
     for rid in renamed:
         session.execute(update(Repository).where(Repository.id == rid).values(full_name=f"#renaming/{rid}"))
 
-    language_ids = dict(session.execute(select(Language.name, Language.id)).all())
-    contributors = {c.id: c for c in session.scalars(select(Contributor))}
-    stored_languages: dict[int, dict[str, int]] = defaultdict(dict)
-    for rid, name, size in session.execute(
-        select(RepositoryLanguage.repository_id, Language.name, RepositoryLanguage.bytes)
-        .join(Language, Language.id == RepositoryLanguage.language_id)
-    ):
-        stored_languages[rid][name] = size
-    stored_counts: dict[int, dict[int, int]] = defaultdict(dict)
-    for rid, cid, count in session.execute(
-        select(RepositoryContributor.repository_id, RepositoryContributor.contributor_id,
-               RepositoryContributor.contributions)
-    ):
-        stored_counts[rid][cid] = count
+    stored_languages, stored_counts = _stored_details(session)
+    new_rows, detail_changed = [], []
     for rid, data in snapshot.repos.items():
         repo = existing.get(rid)
+        details_differ = (
+            (data.languages is not None and data.languages != stored_languages.get(rid, {}))
+            or (data.contributors is not None
+                and {p["id"]: p["contributions"] for p in data.contributors} != stored_counts.get(rid, {}))
+        )
+        if details_differ:
+            detail_changed.append(data)
         if repo is None:
-            session.execute(insert(Repository).values(data.row))
+            new_rows.append(data.row)
             changes.added += 1
-            row_changed = True
+            continue
+        differing = {k: v for k, v in data.row.items() if getattr(repo, k) != v}
+        if rid in renamed:
+            differing["full_name"] = data.row["full_name"]
+        if differing:
+            session.execute(update(Repository).where(Repository.id == rid).values(differing))
+        if differing or details_differ:
+            changes.updated += 1
         else:
-            differing = {k: v for k, v in data.row.items() if getattr(repo, k) != v}
-            if rid in renamed:
-                differing["full_name"] = data.row["full_name"]
-            if differing:
-                session.execute(update(Repository).where(Repository.id == rid).values(differing))
-            row_changed = bool(differing)
-        details_changed = False
-        if data.languages is not None:
-            details_changed |= _replace_languages(session, rid, data.languages, stored_languages[rid], language_ids)
-        if data.contributors is not None:
-            details_changed |= _replace_contributors(session, rid, data.contributors, stored_counts[rid], contributors)
-        if repo is not None:
-            if row_changed or details_changed:
-                changes.updated += 1
-            else:
-                changes.unchanged += 1
+            changes.unchanged += 1
+    for chunk in _chunks(new_rows):
+        session.execute(insert(Repository), chunk)
+    _save_contributors(session, snapshot)
+    _replace_details(session, detail_changed)
 
     _drop_orphans(session)
     _attach_extras(session)
@@ -141,49 +132,72 @@ def save_responses(session: Session, cache: ResponseCache, now: datetime) -> Non
         session.execute(insert(HttpCacheEntry), chunk)
 
 
-def _replace_languages(
-    session: Session, rid: int, languages: dict[str, int], current: dict[str, int], ids: dict[str, int]
-) -> bool:
-    if current == languages:
-        return False
-    for name in languages:
-        if name not in ids:
-            ids[name] = session.execute(insert(Language).values(name=name)).inserted_primary_key[0]
-    session.execute(delete(RepositoryLanguage).where(RepositoryLanguage.repository_id == rid))
-    if languages:
-        session.execute(
-            insert(RepositoryLanguage),
-            [{"repository_id": rid, "language_id": ids[n], "bytes": b} for n, b in languages.items()],
-        )
-    return True
+def _stored_details(session: Session) -> tuple[dict[int, dict[str, int]], dict[int, dict[int, int]]]:
+    """Published language bytes and contribution counts, by repository id."""
+    languages: dict[int, dict[str, int]] = defaultdict(dict)
+    for rid, name, size in session.execute(
+        select(RepositoryLanguage.repository_id, Language.name, RepositoryLanguage.bytes)
+        .join(Language, Language.id == RepositoryLanguage.language_id)
+    ):
+        languages[rid][name] = size
+    counts: dict[int, dict[int, int]] = defaultdict(dict)
+    for rid, cid, count in session.execute(
+        select(RepositoryContributor.repository_id, RepositoryContributor.contributor_id,
+               RepositoryContributor.contributions)
+    ):
+        counts[rid][cid] = count
+    return languages, counts
 
 
-def _replace_contributors(
-    session: Session, rid: int, people: list[dict[str, Any]], current: dict[int, int], known: dict[int, Contributor]
-) -> bool:
-    changed = False
-    for person in people:
-        stored = known.get(person["id"])
-        fields = {k: person[k] for k in CONTRIBUTOR_COLUMNS}
-        if stored is None:
-            session.execute(insert(Contributor).values(id=person["id"], **fields))
-            known[person["id"]] = Contributor(id=person["id"], **fields)
-            changed = True
-        elif any(getattr(stored, k) != v for k, v in fields.items()):
-            session.execute(update(Contributor).where(Contributor.id == person["id"]).values(fields))
-            for k, v in fields.items():
-                setattr(stored, k, v)
-            changed = True
-    counts = {p["id"]: p["contributions"] for p in people}
-    if current == counts:
-        return changed
-    session.execute(delete(RepositoryContributor).where(RepositoryContributor.repository_id == rid))
-    if counts:
-        session.execute(
-            insert(RepositoryContributor),
-            [{"repository_id": rid, "contributor_id": cid, "contributions": n} for cid, n in counts.items()],
+def _save_contributors(session: Session, snapshot: Snapshot) -> None:
+    """Insert new contributors and update changed ones (login, avatar, ...) in batches."""
+    seen: dict[int, dict[str, Any]] = {}
+    for data in snapshot.repos.values():
+        for person in data.contributors or ():
+            seen[person["id"]] = {"id": person["id"], **{k: person[k] for k in CONTRIBUTOR_COLUMNS}}
+    if not seen:
+        return
+    stored = {
+        row.id: row for row in session.execute(
+            select(Contributor.id, *(getattr(Contributor, k) for k in CONTRIBUTOR_COLUMNS))
         )
-    return True
+    }
+    new = [p for cid, p in seen.items() if cid not in stored]
+    changed = [p for cid, p in seen.items()
+               if cid in stored and any(getattr(stored[cid], k) != p[k] for k in CONTRIBUTOR_COLUMNS)]
+    for chunk in _chunks(new):
+        session.execute(insert(Contributor), chunk)
+    for chunk in _chunks(changed):
+        session.execute(update(Contributor), chunk)
+
+
+def _replace_details(session: Session, repos: list[RepoData]) -> None:
+    """Replace the language and contributor rows of repositories whose details changed."""
+    if not repos:
+        return
+    language_ids = dict(session.execute(select(Language.name, Language.id)).all())
+    names = sorted({n for data in repos for n in data.languages or ()} - set(language_ids))
+    if names:
+        session.execute(insert(Language), [{"name": n} for n in names])
+        language_ids = dict(session.execute(select(Language.name, Language.id)).all())
+    with_languages = [d.row["id"] for d in repos if d.languages is not None]
+    with_contributors = [d.row["id"] for d in repos if d.contributors is not None]
+    for chunk in _chunks(with_languages):
+        session.execute(delete(RepositoryLanguage).where(RepositoryLanguage.repository_id.in_(chunk)))
+    for chunk in _chunks(with_contributors):
+        session.execute(delete(RepositoryContributor).where(RepositoryContributor.repository_id.in_(chunk)))
+    language_rows = [
+        {"repository_id": d.row["id"], "language_id": language_ids[n], "bytes": b}
+        for d in repos for n, b in (d.languages or {}).items()
+    ]
+    contributor_rows = [
+        {"repository_id": d.row["id"], "contributor_id": p["id"], "contributions": p["contributions"]}
+        for d in repos for p in {p["id"]: p for p in d.contributors or ()}.values()
+    ]
+    for chunk in _chunks(language_rows):
+        session.execute(insert(RepositoryLanguage), chunk)
+    for chunk in _chunks(contributor_rows):
+        session.execute(insert(RepositoryContributor), chunk)
 
 
 def _drop_orphans(session: Session) -> None:

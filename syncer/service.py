@@ -81,7 +81,7 @@ def sync_now(
             _close_abandoned(engine, lease.previous.host, lease.previous.pid)
         run_id = _record_start(engine, settings.owners, trigger)
         fingerprint = settings.token.fingerprint() if settings.token else "anonymous"
-        cache = ResponseCache(fingerprint, load=lambda key: _load_response(engine, key))
+        cache = ResponseCache(fingerprint, etags=_stored_etags(engine), load=lambda key: _load_response(engine, key))
         client = GitHubClient(settings, cache, stop=stop)
         started = time.monotonic()
         changes, skipped, status, error = Changes(), [], "failed", None
@@ -121,10 +121,18 @@ def sync_now(
     return report
 
 
+def _stored_etags(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(HttpCacheEntry.key, HttpCacheEntry.etag).where(HttpCacheEntry.etag.is_not(None)))
+        return dict(rows.all())
+
+
 def _load_response(engine: Engine, key: str) -> CachedResponse | None:
-    with transaction(engine) as session:
-        row = session.get(HttpCacheEntry, key)
-        return CachedResponse(row.etag, row.body, row.next_url) if row and row.etag else None
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(HttpCacheEntry.etag, HttpCacheEntry.body, HttpCacheEntry.next_url).where(HttpCacheEntry.key == key)
+        ).first()
+    return CachedResponse(row.etag, row.body, row.next_url) if row and row.etag else None
 
 
 def _record_start(engine: Engine, owners: tuple[str, ...], trigger: str) -> int:

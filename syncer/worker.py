@@ -1,0 +1,190 @@
+"""`syncer run`: the long-running worker that syncs once a day inside the window until it is stopped.
+
+Its life, top to bottom: bring the schema to head, register a heartbeat, schedule the syncs and
+the heartbeat, serve until SIGTERM or SIGINT, let a sync in flight abandon (it rolls back and
+releases the lock), mark the heartbeat stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_STARTED,
+    JobExecutionEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from shared import migrate
+from shared.config import GitHubSettings, ScheduleSettings
+from shared.db import transaction
+from shared.models import DatasetState, WorkerHeartbeat
+from syncer.lock import LockHeld
+from syncer.schedule import WindowTrigger, zone_name
+from syncer.service import sync_now
+
+log = logging.getLogger(__name__)
+
+SYNC_JOB = "sync"
+HEARTBEAT_JOB = "heartbeat"
+
+
+def run_worker(engine: Engine, github: GitHubSettings, schedule: ScheduleSettings) -> None:
+    """Run the worker until SIGTERM or SIGINT."""
+    Worker(engine, github, schedule).work()
+
+
+class Worker:
+    """One `syncer run` process, identified as "host:pid" in its heartbeat."""
+
+    def __init__(self, engine: Engine, github: GitHubSettings, schedule: ScheduleSettings):
+        self.engine = engine
+        self.github = github
+        self.schedule = schedule
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.id = f"{self.host}:{self.pid}"
+        self.stop = threading.Event()
+        self.executor = ThreadPoolExecutor(max_workers=2)  # the sync and the heartbeat, one of each
+        self.scheduler = BlockingScheduler(timezone=schedule.timezone, executors={"default": self.executor})
+        self.zone = self.scheduler.timezone  # SYNC_TIMEZONE, else the machine's zone as APScheduler finds it
+        self.trigger = WindowTrigger(schedule.window, self.zone)
+        self.first_sync_note = ""
+
+    def work(self) -> None:
+        """The whole life of the process."""
+        self.install_signal_handlers()
+        _quiet_apscheduler()
+        migrate.upgrade(self.engine)
+        first_sync = self.plan_first_sync()
+        self.register_birth(first_sync)
+        self.schedule_jobs(first_sync)
+        self.scheduler.start()  # blocks until a signal shuts the scheduler down
+        self.executor.shutdown(wait=True)  # a sync in flight has seen the stop event and abandons
+        self.register_death()
+        log.info("worker stopped")
+
+    # -- start-up ------------------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self.request_stop)
+
+    def plan_first_sync(self) -> datetime:
+        """Right away when there is no dataset or it is older than SYNC_MAX_AGE_HOURS, else in the window."""
+        now = datetime.now(self.zone)
+        with transaction(self.engine) as session:
+            state = session.get(DatasetState, 1)
+        synced_at = state.synced_at if state else None
+        if synced_at is None:
+            self.first_sync_note = " (right away: no dataset yet)"
+            return now
+        if now - synced_at > self.schedule.max_age:
+            hours = (now - synced_at) / timedelta(hours=1)
+            self.first_sync_note = f" (right away: the last sync was {hours:.1f} h ago)"
+            return now
+        # The window the last sync ran in is done for the day, also across restarts.
+        return self.trigger.get_next_fire_time(synced_at, now)
+
+    def register_birth(self, first_sync: datetime) -> None:
+        now = _now()
+        with transaction(self.engine) as session:
+            session.merge(
+                WorkerHeartbeat(id=self.id, host=self.host, pid=self.pid, started_at=now, last_seen_at=now,
+                                next_run_at=first_sync, stopped_at=None)
+            )
+
+    def schedule_jobs(self, first_sync: datetime) -> None:
+        window_seconds = int(self.schedule.window.length.total_seconds())
+        heartbeat_seconds = self.schedule.heartbeat_interval
+        # A run late by less than the window is long still happens; missed runs are coalesced.
+        self.scheduler.add_job(self.sync, self.trigger, id=SYNC_JOB, name="sync", next_run_time=first_sync,
+                               misfire_grace_time=max(1, window_seconds), coalesce=True, max_instances=1)
+        self.scheduler.add_job(self.beat, "interval", seconds=heartbeat_seconds, id=HEARTBEAT_JOB,
+                               name="heartbeat", misfire_grace_time=max(1, int(heartbeat_seconds)),
+                               coalesce=True, max_instances=1)
+        self.scheduler.add_listener(self.on_started, EVENT_SCHEDULER_STARTED)
+        self.scheduler.add_listener(self.on_job_ended, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+
+    def on_started(self, _event) -> None:
+        """Say when the first sync is; or stop at once when a signal came before the scheduler ran."""
+        if self.stop.is_set():
+            self.scheduler.shutdown(wait=False)
+            return
+        log.info("scheduler started; next sync at %s%s; daily window %s %s", self.when(self.next_sync()),
+                 self.first_sync_note, self.schedule.window, zone_name(self.zone))
+
+    # -- the jobs ------------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """The sync job: one sync under the lock, skipped when another sync holds it."""
+        if self.stop.is_set():
+            return
+        log.info("sync starting")
+        try:
+            sync_now(self.engine, self.github, trigger="schedule", stop=self.stop)  # logs its summary
+        except LockHeld as held:
+            log.warning("sync skipped: %s", held)
+
+    def beat(self) -> None:
+        """The heartbeat job: this worker is alive and syncs next at ..."""
+        self.write_heartbeat(last_seen_at=_now(), next_run_at=self.next_sync())
+
+    def on_job_ended(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            log.warning("the %s due at %s was missed: the worker was busy or the machine asleep",
+                        event.job_id, self.when(event.scheduled_run_time))
+        elif event.code == EVENT_JOB_ERROR and isinstance(event.exception, SQLAlchemyError):
+            log.error("the %s failed: database error: %s", event.job_id, str(event.exception).splitlines()[0])
+        elif event.code == EVENT_JOB_ERROR:
+            log.error("the %s crashed", event.job_id, exc_info=event.exception)
+        if event.job_id == SYNC_JOB and not self.stop.is_set():
+            log.info("next sync at %s", self.when(self.next_sync()))
+
+    # -- stopping ------------------------------------------------------------------------------
+
+    def request_stop(self, signum: int, _frame) -> None:
+        """SIGTERM or SIGINT: a sync in flight abandons, the scheduler's loop ends."""
+        if not self.stop.is_set():
+            log.info("%s received: stopping", signal.Signals(signum).name)
+            self.stop.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def register_death(self) -> None:
+        now = _now()
+        self.write_heartbeat(last_seen_at=now, stopped_at=now, next_run_at=None)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def write_heartbeat(self, **values) -> None:
+        with transaction(self.engine) as session:
+            session.execute(update(WorkerHeartbeat).where(WorkerHeartbeat.id == self.id).values(**values))
+
+    def next_sync(self) -> datetime | None:
+        job = self.scheduler.get_job(SYNC_JOB)
+        return job.next_run_time if job else None
+
+    def when(self, moment: datetime) -> str:
+        return f"{moment.astimezone(self.zone):%Y-%m-%d %H:%M:%S %Z}"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _quiet_apscheduler() -> None:
+    """APScheduler's own INFO lines and its reports of failed and missed runs repeat what we log."""
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)
