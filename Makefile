@@ -13,8 +13,16 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 
 install: $(BIN)/.installed
 
+# The Procfile's release step, then the API and the worker together (honcho comes with `install`).
+# Settings come from the environment or from .env (honcho reads it); GITHUB_OWNERS is the one you must give.
 run: install
-	$(BIN)/syncer db upgrade
+	@if [ -z "$$GITHUB_OWNERS" ] && ! grep -qs '^GITHUB_OWNERS=.' .env; then \
+		echo "make run: say whose repositories to mirror, e.g. 'make run GITHUB_OWNERS=octocat'" >&2; \
+		echo "          (or put GITHUB_OWNERS=octocat in .env, where the other settings may go too)" >&2; \
+		exit 2; \
+	fi
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start release
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port "$${PORT:-8000}" web worker
 
 test: install
 	$(BIN)/python -m pytest

@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import URL, make_url
@@ -195,6 +195,11 @@ class SyncWindow:
     def __str__(self) -> str:
         fmt = "%H:%M:%S" if self.start.second or self.end.second else "%H:%M"
         return f"{self.start.strftime(fmt)}-{self.end.strftime(fmt)}"
+
+    @property
+    def length(self) -> timedelta:
+        """How long the window lasts on a day without a clock change."""
+        return (datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)) % timedelta(days=1)
 
 
 def parse_window(raw: str, variable: str = "SYNC_WINDOW") -> SyncWindow:

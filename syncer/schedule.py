@@ -44,39 +44,39 @@ def window_spans(window: SyncWindow, zone: tzinfo, day: date) -> list[Span]:
 
 
 def next_run(
-    window: SyncWindow,
-    zone: tzinfo,
-    now: datetime,
-    previous: datetime | None = None,
-    rng: random.Random | None = None,
+    window: SyncWindow, zone: tzinfo, now: datetime, previous: datetime | None = None, seed: int = 0
 ) -> datetime:
     """A random instant, not before `now`, in the first window that is still open and had no run.
 
-    `previous` is the last run: the window it fell in is done for the day.
+    `previous` is the last run: the window it fell in is done for the day. Each day's instant
+    depends only on `seed` and the day, so asking again gives the same answer; when it has
+    passed but its window is still open (a start in the middle of the window), the run falls
+    in what is left of the window.
     """
-    rng = rng or random.Random()
     day = now.astimezone(zone).date() - timedelta(days=1)  # yesterday's window may cross midnight
     while True:
         spans = window_spans(window, zone, day)
         done = previous is not None and spans[0][0] <= previous <= spans[-1][1]
-        ahead = [(max(begin, now), end) for begin, end in spans if end > now]
-        if ahead and not done:
-            return _pick(ahead, rng).astimezone(zone)
+        left = [(max(begin, now), end) for begin, end in spans if end > now]
+        if left and not done:
+            rng = random.Random(f"{seed}:{day}")
+            moment = _pick(spans, rng)
+            return (moment if moment >= now else _pick(left, rng)).astimezone(zone)
         day += timedelta(days=1)
 
 
 class WindowTrigger(BaseTrigger):
-    """An APScheduler trigger that fires once per daily window, at a fresh random instant each day."""
+    """An APScheduler trigger that fires once per daily window, at a different random instant each day."""
 
-    __slots__ = ("window", "zone", "rng")
+    __slots__ = ("window", "zone", "seed")
 
-    def __init__(self, window: SyncWindow, zone: tzinfo, rng: random.Random | None = None):
+    def __init__(self, window: SyncWindow, zone: tzinfo, seed: int | None = None):
         self.window = window
         self.zone = zone
-        self.rng = rng or random.Random()
+        self.seed = random.randrange(2**32) if seed is None else seed
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
-        return next_run(self.window, self.zone, now, previous_fire_time, self.rng)
+        return next_run(self.window, self.zone, now, previous_fire_time, self.seed)
 
     def __str__(self) -> str:
         return f"window[{self.window} {zone_name(self.zone)}]"

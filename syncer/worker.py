@@ -3,6 +3,9 @@
 Its life, top to bottom: bring the schema to head, register a heartbeat, schedule the syncs and
 the heartbeat, serve until SIGTERM or SIGINT, let a sync in flight abandon (it rolls back and
 releases the lock), mark the heartbeat stopped.
+
+The stop signals are blocked in every thread and taken by one thread with sigwait(): no signal
+handler interrupts the scheduler halfway through its own work.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 
 SYNC_JOB = "sync"
 HEARTBEAT_JOB = "heartbeat"
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def run_worker(engine: Engine, github: GitHubSettings, schedule: ScheduleSettings) -> None:
@@ -55,6 +59,7 @@ class Worker:
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.id = f"{self.host}:{self.pid}"
         self.stop = threading.Event()
+        self.started = threading.Event()
         self.executor = ThreadPoolExecutor(max_workers=2)  # the sync and the heartbeat, one of each
         self.scheduler = BlockingScheduler(timezone=schedule.timezone, executors={"default": self.executor})
         self.zone = self.scheduler.timezone  # SYNC_TIMEZONE, else the machine's zone as APScheduler finds it
@@ -63,22 +68,19 @@ class Worker:
 
     def work(self) -> None:
         """The whole life of the process."""
-        self.install_signal_handlers()
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # before any thread starts: all inherit it
+        threading.Thread(target=self.wait_for_stop_signal, name="stop-signal", daemon=True).start()
         _quiet_apscheduler()
         migrate.upgrade(self.engine)
         first_sync = self.plan_first_sync()
         self.register_birth(first_sync)
         self.schedule_jobs(first_sync)
-        self.scheduler.start()  # blocks until a signal shuts the scheduler down
+        self.scheduler.start()  # blocks until wait_for_stop_signal shuts the scheduler down
         self.executor.shutdown(wait=True)  # a sync in flight has seen the stop event and abandons
         self.register_death()
         log.info("worker stopped")
 
     # -- start-up ------------------------------------------------------------------------------
-
-    def install_signal_handlers(self) -> None:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self.request_stop)
 
     def plan_first_sync(self) -> datetime:
         """Right away when there is no dataset or it is older than SYNC_MAX_AGE_HOURS, else in the window."""
@@ -117,12 +119,9 @@ class Worker:
         self.scheduler.add_listener(self.on_job_ended, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
 
     def on_started(self, _event) -> None:
-        """Say when the first sync is; or stop at once when a signal came before the scheduler ran."""
-        if self.stop.is_set():
-            self.scheduler.shutdown(wait=False)
-            return
         log.info("scheduler started; next sync at %s%s; daily window %s %s", self.when(self.next_sync()),
                  self.first_sync_note, self.schedule.window, zone_name(self.zone))
+        self.started.set()
 
     # -- the jobs ------------------------------------------------------------------------------
 
@@ -149,17 +148,20 @@ class Worker:
         elif event.code == EVENT_JOB_ERROR:
             log.error("the %s crashed", event.job_id, exc_info=event.exception)
         if event.job_id == SYNC_JOB and not self.stop.is_set():
-            log.info("next sync at %s", self.when(self.next_sync()))
+            # Asked of the trigger (it answers the same every time), not of the job: a run that ends
+            # at once is reported before the scheduler has stored the job's next run time.
+            upcoming = self.trigger.get_next_fire_time(event.scheduled_run_time, datetime.now(self.zone))
+            log.info("next sync at %s", self.when(upcoming))
 
     # -- stopping ------------------------------------------------------------------------------
 
-    def request_stop(self, signum: int, _frame) -> None:
-        """SIGTERM or SIGINT: a sync in flight abandons, the scheduler's loop ends."""
-        if not self.stop.is_set():
-            log.info("%s received: stopping", signal.Signals(signum).name)
-            self.stop.set()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+    def wait_for_stop_signal(self) -> None:
+        """SIGTERM or SIGINT: a sync in flight abandons, the scheduler's loop ends (once it has begun)."""
+        signum = signal.sigwait(STOP_SIGNALS)
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        self.stop.set()
+        self.started.wait()
+        self.scheduler.shutdown(wait=False)
 
     def register_death(self) -> None:
         now = _now()
