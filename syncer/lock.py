@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from shared.db import transaction
 from shared.models import SyncLock
@@ -37,6 +38,10 @@ class LockHeld(Exception):
             f"another sync is running: pid {pid} on {host} holds the lock since "
             f"{acquired_at:%Y-%m-%d %H:%M:%S} UTC (lease until {expires_at:%H:%M:%S} UTC)"
         )
+
+
+class LockLost(Exception):
+    """The lease expired and another sync took the lock: this one must not publish."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,18 @@ class Lease:
                 .execution_options(synchronize_session=False)
             ).rowcount
         return renewed == 1
+
+    def confirm(self, session: Session) -> None:
+        """Inside a writer's transaction: raise LockLost unless this lease is still ours.
+
+        The row stays locked until that transaction ends, so no one can take it over between
+        this check and the commit.
+        """
+        row = session.execute(
+            select(SyncLock).where(SyncLock.name == LOCK_NAME).with_for_update()
+        ).scalar_one_or_none()
+        if row is None or row.holder != self.holder:
+            raise LockLost("the sync lock was taken over while this sync ran; nothing was published")
 
     def release(self) -> None:
         with transaction(self.engine) as session:

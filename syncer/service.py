@@ -18,7 +18,7 @@ from shared.db import transaction
 from shared.models import HttpCacheEntry, SyncRun
 from syncer.fetch import Progress, fetch_snapshot
 from syncer.github import Aborted, CachedResponse, GitHubClient, GitHubError, ResponseCache
-from syncer.lock import sync_lock
+from syncer.lock import LockLost, sync_lock
 from syncer.logs import mask
 from syncer.publish import Changes, load_known, publish_snapshot, save_responses
 
@@ -93,13 +93,14 @@ def sync_now(
             if stop is not None and stop.is_set():
                 raise Aborted("stop requested")
             with transaction(engine) as session:
+                lease.confirm(session)
                 now = _now()
                 changes = publish_snapshot(session, snapshot, scope_owners=scope_owners, now=now)
                 save_responses(session, cache, now)
             status = "success"
         except Aborted:
             status, error = "abandoned", "stopped before it finished; nothing was published"
-        except GitHubError as failure:
+        except (GitHubError, LockLost) as failure:
             error = str(failure)
         except SQLAlchemyError as failure:
             error = f"database error: {str(failure).splitlines()[0]}"
@@ -117,7 +118,8 @@ def sync_now(
             seconds=time.monotonic() - started, error=error,
         )
         _record_end(engine, run_id, status, changes, skipped, client, error)
-    (log.info if report.ok else log.error)("%s", report.summary())
+    level = {"success": logging.INFO, "abandoned": logging.WARNING}.get(status, logging.ERROR)
+    log.log(level, "%s", report.summary())
     return report
 
 

@@ -26,7 +26,7 @@ from apscheduler.events import (
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared import migrate
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 SYNC_JOB = "sync"
 HEARTBEAT_JOB = "heartbeat"
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+HEARTBEAT_RETENTION = timedelta(days=7)
 
 
 def run_worker(engine: Engine, github: GitHubSettings, schedule: ScheduleSettings) -> None:
@@ -99,8 +100,10 @@ class Worker:
         return self.trigger.get_next_fire_time(synced_at, now)
 
     def register_birth(self, first_sync: datetime) -> None:
+        """Record this worker's heartbeat; forget workers not seen for a week."""
         now = _now()
         with transaction(self.engine) as session:
+            session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen_at < now - HEARTBEAT_RETENTION))
             session.merge(
                 WorkerHeartbeat(id=self.id, host=self.host, pid=self.pid, started_at=now, last_seen_at=now,
                                 next_run_at=first_sync, stopped_at=None)

@@ -280,3 +280,23 @@ def test_once_prints_a_summary_and_never_the_token(fake, db_url):
     status = run_syncer("status", env=syncer_env(db_url))
     assert status.returncode == 0 and status.stdout.count("success") == 2
     assert url_string(db_url)
+
+
+def test_a_sync_whose_lease_was_taken_over_publishes_nothing(fake, settings, engine):
+    from datetime import datetime, timedelta, timezone
+
+    from shared.models import SyncLock
+    from syncer.service import sync_now
+
+    fake.populate(owners=["alice"], n=4)
+    before = dump_dataset(engine)
+
+    def steal_the_lock(done: int, total: int) -> None:  # runs mid-fetch, as a stalled holder would see it
+        with Session(engine) as session, session.begin():
+            lock = session.get(SyncLock, "sync")
+            lock.holder, lock.pid = "elsewhere:1:abcd", 1
+            lock.expires_at = datetime.now(timezone.utc) + timedelta(minutes=2)
+
+    report = sync_now(engine, settings, trigger="once", progress=steal_the_lock)
+    assert report.status == "failed" and "taken over" in report.error
+    assert dump_dataset(engine) == before

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 import time
-from datetime import datetime, time as clock, timedelta
+import socket
+from datetime import datetime, time as clock, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -75,10 +76,17 @@ def test_syncs_in_a_window_a_few_seconds_ahead_then_tomorrow(db_url, engine, fak
 
 def test_heartbeat_names_a_next_run_inside_the_window_and_the_stop(db_url, engine, fake, start_worker):
     mark_synced(engine, ago=timedelta(hours=1))
+    now = datetime.now(timezone.utc)
+    with Session(engine) as session, session.begin():
+        for name, seen in (("gone-host:1", now - timedelta(days=8)), ("recent-host:2", now - timedelta(days=1))):
+            session.add(WorkerHeartbeat(id=name, host=name.split(":")[0], pid=int(name[-1]), started_at=seen,
+                                        last_seen_at=seen, stopped_at=seen))
     oslo = ZoneInfo("Europe/Oslo")
     worker = start_worker(worker_env(db_url, fake, SYNC_TIMEZONE="Europe/Oslo", SYNC_WINDOW="02:00-05:00",
                                      WORKER_HEARTBEAT_SECONDS="0.3"))
     assert "daily window 02:00-05:00 Europe/Oslo" in worker.wait_for("scheduler started")
+    with Session(engine) as session:  # workers unseen for a week are forgotten, recent ones kept
+        assert {h.host for h in session.scalars(select(WorkerHeartbeat))} == {"recent-host", socket.gethostname()}
     first = heartbeat(engine, worker.pid)
     assert first.id == f"{first.host}:{worker.pid}" and first.stopped_at is None
     assert clock(2) <= first.next_run_at.astimezone(oslo).time() < clock(5)
