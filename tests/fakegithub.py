@@ -37,6 +37,7 @@ import re
 import signal
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -214,6 +215,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address, fake: FakeGitHub):
         self.fake = fake
         super().__init__(address, _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away (a timed-out or killed syncer) is normal here, not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
