@@ -1,0 +1,302 @@
+"""Load the whole published dataset in one read transaction and build immutable views of it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session
+
+from shared.models import (
+    Contributor,
+    DatasetState,
+    Language,
+    Repository,
+    RepositoryContributor,
+    RepositoryExtra,
+    RepositoryLanguage,
+)
+
+
+@dataclass(frozen=True)
+class Version:
+    """What identifies one published dataset: the API reloads when either part changes."""
+
+    generation: int
+    synced_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LanguageShare:
+    name: str
+    bytes: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class Contribution:
+    id: int
+    login: str
+    avatar_url: str | None
+    html_url: str | None
+    type: str
+    contributions: int
+
+
+@dataclass(frozen=True)
+class RepoView:
+    """A published, visible repository with its curated extras applied."""
+
+    id: int
+    owner: str
+    name: str
+    full_name: str
+    description: str | None
+    html_url: str
+    homepage: str | None
+    demo_url: str | None
+    video_urls: tuple[str, ...]
+    language: str | None
+    languages: tuple[LanguageShare, ...]
+    topics: tuple[str, ...]
+    stars: int
+    forks: int
+    watchers: int
+    open_issues: int
+    fork: bool
+    archived: bool
+    private: bool
+    visibility: str
+    featured: bool
+    sort_order: int | None
+    license_spdx_id: str | None
+    license_name: str | None
+    default_branch: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    pushed_at: datetime | None
+    contributors_status: str
+    contributors: tuple[Contribution, ...] | None  # None: GitHub would not list them
+
+    @property
+    def contributors_count(self) -> int | None:
+        return None if self.contributors is None else len(self.contributors)
+
+
+@dataclass(frozen=True)
+class LanguageTotal:
+    name: str
+    bytes: int
+    percent: float
+    repositories: int
+
+
+@dataclass(frozen=True)
+class ContributorTotal:
+    id: int
+    login: str
+    avatar_url: str | None
+    html_url: str | None
+    type: str
+    contributions: int
+    repositories: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One generation of published data as the API shows it (hidden repositories left out)."""
+
+    version: Version
+    repositories: tuple[RepoView, ...]  # in curated order
+    languages: tuple[LanguageTotal, ...]  # most bytes first
+    contributors: tuple[ContributorTotal, ...]  # most contributions first
+    by_full_name: Mapping[str, RepoView]  # keyed by lower-cased full_name
+
+    @property
+    def synced(self) -> bool:
+        return self.version.synced_at is not None
+
+    def find(self, owner: str, name: str) -> RepoView | None:
+        """The repository `owner/name`, compared case-insensitively like GitHub does."""
+        return self.by_full_name.get(f"{owner}/{name}".lower())
+
+
+def read_version(connection: Connection | Session) -> Version:
+    row = connection.execute(
+        select(DatasetState.generation, DatasetState.synced_at).where(DatasetState.id == 1)
+    ).one_or_none()
+    return Version(generation=0, synced_at=None) if row is None else Version(*row)
+
+
+def current_version(engine: Engine) -> Version:
+    """The published dataset's version: one small query."""
+    with engine.connect() as connection:
+        return read_version(connection)
+
+
+def load_dataset(engine: Engine) -> Dataset:
+    """Read everything the API publishes in one transaction with five queries, whatever its size.
+
+    The version is read inside the same transaction as the data, so a Dataset is always one
+    generation (REPEATABLE READ on servers, a single read transaction on SQLite).
+    """
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        version = read_version(session)
+        if version.synced_at is None:
+            return build_dataset(version, [], [], [], [])
+        repositories = session.execute(select(Repository)).scalars().all()
+        language_rows = session.execute(
+            select(RepositoryLanguage.repository_id, Language.name, RepositoryLanguage.bytes).join(
+                Language, Language.id == RepositoryLanguage.language_id
+            )
+        ).all()
+        contributor_rows = session.execute(
+            select(RepositoryContributor.repository_id, RepositoryContributor.contributions, Contributor).join(
+                Contributor, Contributor.id == RepositoryContributor.contributor_id
+            )
+        ).all()
+        extras = session.execute(select(RepositoryExtra)).scalars().all()
+    return build_dataset(version, repositories, language_rows, contributor_rows, extras)
+
+
+def build_dataset(
+    version: Version,
+    repositories: Sequence[Repository],
+    language_rows: Sequence[tuple[int, str, int]],
+    contributor_rows: Sequence[tuple[int, int, Contributor]],
+    extras: Sequence[RepositoryExtra],
+) -> Dataset:
+    """Join the rows in memory: extras applied, hidden repositories dropped, totals computed."""
+    languages_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for repository_id, name, size in language_rows:
+        languages_of[repository_id].append((name, size))
+    contributions_of: dict[int, list[Contribution]] = defaultdict(list)
+    for repository_id, contributions, person in contributor_rows:
+        contributions_of[repository_id].append(
+            Contribution(person.id, person.login, person.avatar_url, person.html_url, person.type, contributions)
+        )
+
+    published_ids = {repository.id for repository in repositories}
+    extras_by_id = {extra.repository_id: extra for extra in extras if extra.repository_id is not None}
+    # A row attached to another published repository stays with it even if this one took its name.
+    extras_by_name = {extra.full_name.lower(): extra for extra in extras if extra.repository_id not in published_ids}
+
+    views = []
+    for repository in repositories:
+        extra = extras_by_id.get(repository.id) or extras_by_name.get(repository.full_name.lower())
+        if extra is not None and extra.hidden:
+            continue
+        views.append(_repo_view(repository, extra, languages_of[repository.id], contributions_of[repository.id]))
+    views.sort(key=curated_order)
+    return Dataset(
+        version=version,
+        repositories=tuple(views),
+        languages=_language_totals(views),
+        contributors=_contributor_totals(views),
+        by_full_name=MappingProxyType({view.full_name.lower(): view for view in views}),
+    )
+
+
+def curated_order(repo: RepoView) -> tuple:
+    """Curated positions first (ascending), then featured, then most stars, then name."""
+    return (
+        repo.sort_order is None,
+        repo.sort_order or 0,
+        not repo.featured,
+        -repo.stars,
+        repo.name.lower(),
+        repo.full_name.lower(),
+    )
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(part * 100 / whole, 2) if whole else 0.0
+
+
+def _repo_view(repository: Repository, extra: RepositoryExtra | None, languages, contributions) -> RepoView:
+    total = sum(size for _, size in languages)
+    shares = tuple(
+        LanguageShare(name, size, _percent(size, total))
+        for name, size in sorted(languages, key=lambda pair: (-pair[1], pair[0].lower()))
+    )
+    if repository.contributors_status == "unavailable":
+        contributors = None
+    else:
+        contributors = tuple(sorted(contributions, key=lambda c: (-c.contributions, c.login.lower())))
+    description = repository.description
+    if extra is not None and extra.description is not None:
+        description = extra.description
+    return RepoView(
+        id=repository.id,
+        owner=repository.owner_login,
+        name=repository.name,
+        full_name=repository.full_name,
+        description=description,
+        html_url=repository.html_url,
+        homepage=repository.homepage or None,
+        demo_url=extra.demo_url if extra is not None else None,
+        video_urls=tuple(extra.video_urls or ()) if extra is not None else (),
+        language=repository.language,
+        languages=shares,
+        topics=tuple(repository.topics or ()),
+        stars=repository.stargazers_count,
+        forks=repository.forks_count,
+        watchers=repository.watchers_count,
+        open_issues=repository.open_issues_count,
+        fork=repository.fork,
+        archived=repository.archived,
+        private=repository.private,
+        visibility=repository.visibility,
+        featured=bool(extra.featured) if extra is not None else False,
+        sort_order=extra.sort_order if extra is not None else None,
+        license_spdx_id=repository.license_spdx_id,
+        license_name=repository.license_name,
+        default_branch=repository.default_branch,
+        created_at=repository.created_at,
+        updated_at=repository.updated_at,
+        pushed_at=repository.pushed_at,
+        contributors_status=repository.contributors_status,
+        contributors=contributors,
+    )
+
+
+def _language_totals(views: list[RepoView]) -> tuple[LanguageTotal, ...]:
+    sizes: dict[str, int] = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
+    for view in views:
+        for share in view.languages:
+            sizes[share.name] += share.bytes
+            counts[share.name] += 1
+    total = sum(sizes.values())
+    return tuple(
+        LanguageTotal(name, size, _percent(size, total), counts[name])
+        for name, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0].lower()))
+    )
+
+
+def _contributor_totals(views: list[RepoView]) -> tuple[ContributorTotal, ...]:
+    people: dict[int, Contribution] = {}
+    contributions: dict[int, int] = defaultdict(int)
+    repositories: dict[int, int] = defaultdict(int)
+    for view in views:
+        for contribution in view.contributors or ():
+            people[contribution.id] = contribution
+            contributions[contribution.id] += contribution.contributions
+            repositories[contribution.id] += 1
+    totals = (
+        ContributorTotal(
+            person.id,
+            person.login,
+            person.avatar_url,
+            person.html_url,
+            person.type,
+            contributions[person.id],
+            repositories[person.id],
+        )
+        for person in people.values()
+    )
+    return tuple(sorted(totals, key=lambda t: (-t.contributions, t.login.lower(), t.id)))

@@ -1,0 +1,83 @@
+"""Every error the API gives is JSON `{"error": {"code", "message"}}`, and a 500 tells nothing inside."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from api.http import SAFE_METHODS, error_response
+
+log = logging.getLogger(__name__)
+
+# The database is down, unreachable, or not set up: a 503 rather than a bug.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class ApiError(Exception):
+    """An answer other than 200 that the client can act on."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class NotSynced(ApiError):
+    def __init__(self):
+        super().__init__(
+            503, "not_synced", "no data has been published yet: the first sync has not finished; try again later"
+        )
+
+
+class DatabaseUnavailable(ApiError):
+    def __init__(self):
+        super().__init__(503, "database_unavailable", "the database does not answer; try again later")
+
+
+def _code(exception: HTTPException) -> str:
+    return (exception.name or "error").lower().replace(" ", "_")
+
+
+def install(app: Flask) -> None:
+    """Reject write methods everywhere and turn every failure into a JSON error."""
+
+    @app.before_request
+    def reject_write_methods() -> Response | None:
+        if request.method not in SAFE_METHODS:
+            return _method_not_allowed()
+        return None
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        if error.code == 405:
+            return _method_not_allowed()
+        return error_response(error.code or 500, _code(error), error.description or error.name)
+
+    def database_error(error: Exception) -> Response:
+        log.warning("database unavailable: %s", error.__class__.__name__)
+        return api_error(DatabaseUnavailable())
+
+    for database_exception in DATABASE_ERRORS:
+        app.register_error_handler(database_exception, database_error)
+
+    @app.errorhandler(Exception)
+    def internal_error(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "the server failed to answer this request")
+
+
+def _method_not_allowed() -> Response:
+    return error_response(
+        405,
+        "method_not_allowed",
+        f"{request.method} is not allowed: this API is read-only and answers {', '.join(SAFE_METHODS)}",
+        headers=[("Allow", ", ".join(SAFE_METHODS))],
+    )

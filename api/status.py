@@ -1,0 +1,80 @@
+"""How the sync is doing (/api/v1/status) and whether the database answers (/healthz)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flask import Blueprint, Response, request
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from api.dataset import read_version
+from api.documents import timestamp
+from api.errors import DATABASE_ERRORS, DatabaseUnavailable
+from api.http import Rendered, json_response
+from api.state import state
+from shared.models import SyncRun, WorkerHeartbeat
+
+blueprint = Blueprint("status", __name__)
+
+# A worker beats every 30 s by default; one that has not for this long is taken for dead.
+HEARTBEAT_FRESH_FOR = timedelta(seconds=90)
+
+
+def read_status(engine: Engine, now: datetime) -> dict[str, Any]:
+    """The status document, read in one transaction with three queries (no secrets are stored there)."""
+    with Session(engine) as session, session.begin():
+        version = read_version(session)
+        run = session.scalars(select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(1)).first()
+        worker = session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()).limit(1)).first()
+        return {
+            "synced_at": timestamp(version.synced_at),
+            "generation": version.generation,
+            "last_run": None if run is None else _run(run),
+            "worker": None if worker is None else _worker(worker, now),
+        }
+
+
+def _run(run: SyncRun) -> dict[str, Any]:
+    return {
+        "status": run.status,
+        "trigger": run.trigger,
+        "started_at": timestamp(run.started_at),
+        "finished_at": timestamp(run.finished_at),
+        "error": run.error,
+        "added": run.added,
+        "updated": run.updated,
+        "removed": run.removed,
+        "unchanged": run.unchanged,
+        "skipped": run.skipped,
+    }
+
+
+def _worker(worker: WorkerHeartbeat, now: datetime) -> dict[str, Any]:
+    running = worker.stopped_at is None
+    return {
+        "last_seen_at": timestamp(worker.last_seen_at),
+        "heartbeat_fresh": running and now - worker.last_seen_at <= HEARTBEAT_FRESH_FOR,
+        "next_run_at": timestamp(worker.next_run_at) if running else None,
+    }
+
+
+@blueprint.get("/api/v1/status")
+def get_status() -> Response:
+    api = state()
+    api.rules["getStatus"].parse(request.args)
+    document = read_status(api.engine, datetime.now(timezone.utc))
+    return json_response(Rendered.of(document), "no-cache")
+
+
+@blueprint.get("/healthz")
+def get_health() -> Response:
+    api = state()
+    api.rules["getHealth"].parse(request.args)
+    try:
+        with api.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except DATABASE_ERRORS:
+        raise DatabaseUnavailable() from None
+    return json_response(Rendered.of({"status": "ok"}), "no-store")

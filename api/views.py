@@ -1,0 +1,79 @@
+"""The published data: repositories, languages, contributors, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+
+from api import documents
+from api.dataset import Dataset
+from api.errors import ApiError, NotSynced
+from api.http import Rendered, json_response
+from api.listing import select_page
+from api.state import state
+
+blueprint = Blueprint("data", __name__, url_prefix="/api/v1")
+
+
+def cached(operation: str, build: Callable[[Dataset, dict[str, Any]], Any], key: Hashable = ()) -> Response:
+    """Answer from the current generation's memory; the first request for a query checks and renders it.
+
+    Keyed by the raw query string, so that a repeated request costs a dictionary lookup.
+    """
+    api = state()
+    snapshot = api.datasets.snapshot()
+
+    def render() -> Rendered:
+        params = api.rules[operation].parse(request.args)
+        if not snapshot.dataset.synced:
+            raise NotSynced()
+        return Rendered.of(build(snapshot.dataset, params))
+
+    rendered = snapshot.responses.get_or_render((operation, key, request.query_string), render)
+    return json_response(rendered, api.cache_control)
+
+
+@blueprint.get("/repos")
+def list_repositories() -> Response:
+    return cached("listRepositories", _repository_page)
+
+
+def _repository_page(dataset: Dataset, params: dict[str, Any]) -> dict[str, Any]:
+    query = state().rules["listRepositories"].as_query(params)
+    query.pop("page", None)
+    query.pop("per_page", None)
+
+    def url_of_page(page: int) -> str:
+        return url_for(".list_repositories", **query, page=page, per_page=params["per_page"])
+
+    return documents.repository_page(select_page(dataset.repositories, params), url_of_page)
+
+
+@blueprint.get("/repos/<owner>/<name>")
+def get_repository(owner: str, name: str) -> Response:
+    def build(dataset: Dataset, _params: dict[str, Any]) -> dict[str, Any]:
+        repo = dataset.find(owner, name)
+        if repo is None:
+            raise ApiError(404, "not_found", f"no repository {owner}/{name}")
+        return documents.repository_detail(repo)
+
+    return cached("getRepository", build, key=f"{owner}/{name}".lower())
+
+
+@blueprint.get("/languages")
+def list_languages() -> Response:
+    return cached("listLanguages", lambda dataset, _params: documents.language_totals(dataset))
+
+
+@blueprint.get("/contributors")
+def list_contributors() -> Response:
+    return cached("listContributors", lambda dataset, _params: documents.contributor_totals(dataset))
+
+
+@blueprint.get("/openapi.json")
+def openapi_document() -> Response:
+    api = state()
+    api.rules["getOpenApi"].parse(request.args)
+    return json_response(api.openapi_document, api.cache_control)

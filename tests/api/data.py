@@ -1,0 +1,105 @@
+"""Published test data written through the ORM as the syncer publishes: rows and a new generation in one commit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
+
+from shared import migrate
+from shared.db import make_engine
+from shared.models import (
+    Contributor,
+    DatasetState,
+    Language,
+    Repository,
+    RepositoryContributor,
+    RepositoryExtra,
+    RepositoryLanguage,
+)
+
+EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def migrated_sqlite(path: Path) -> URL:
+    """A new SQLite database at `path` with the schema in place."""
+    url = make_url(f"sqlite:///{path}")
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def repository(id: int, full_name: str, **fields: Any) -> Repository:
+    """A repository row with plausible defaults; `fields` override any column."""
+    owner, name = full_name.split("/")
+    values = dict(
+        id=id,
+        owner_login=owner,
+        name=name,
+        full_name=full_name,
+        description=f"The {name} project",
+        html_url=f"https://github.com/{full_name}",
+        topics=[],
+        stargazers_count=0,
+        created_at=EPOCH + timedelta(days=id),
+        updated_at=EPOCH + timedelta(days=id, hours=1),
+        pushed_at=EPOCH + timedelta(days=id, hours=2),
+    )
+    values.update(fields)
+    return Repository(**values)
+
+
+def extra(full_name: str, **fields: Any) -> RepositoryExtra:
+    return RepositoryExtra(full_name=full_name, updated_at=EPOCH, **fields)
+
+
+def languages(session: Session, repo_id: int, **sizes: int) -> None:
+    """Attach a language breakdown (`Python=1200, Shell=300`) to a repository in `session`."""
+    for name, size in sizes.items():
+        language = session.scalars(select(Language).where(Language.name == name)).one_or_none()
+        if language is None:
+            language = Language(name=name)
+            session.add(language)
+            session.flush()
+        session.add(RepositoryLanguage(repository_id=repo_id, language_id=language.id, bytes=size))
+
+
+def contributions(session: Session, repo_id: int, **counts: int) -> None:
+    """Attach contributors (`alice=10, bob=2`) to a repository in `session`; ids derive from the login."""
+    for login, count in counts.items():
+        person_id = sum(ord(c) * 31**i for i, c in enumerate(login)) % 10**9
+        if session.get(Contributor, person_id) is None:
+            session.add(
+                Contributor(
+                    id=person_id,
+                    login=login,
+                    avatar_url=f"https://avatars.example/{login}",
+                    html_url=f"https://github.com/{login}",
+                )
+            )
+            session.flush()
+        session.add(RepositoryContributor(repository_id=repo_id, contributor_id=person_id, contributions=count))
+
+
+def bump_generation(session: Session, synced: bool = True) -> int:
+    state = session.get(DatasetState, 1)
+    state.generation += 1
+    state.changed_at = datetime.now(timezone.utc)
+    if synced:
+        state.synced_at = state.changed_at
+    return state.generation
+
+
+def publish(engine: Engine, *rows: Any, build=None) -> int:
+    """Add `rows` (and whatever `build(session)` adds) and bump the generation in one transaction."""
+    with Session(engine) as session, session.begin():
+        session.add_all(rows)
+        session.flush()
+        if build is not None:
+            build(session)
+        return bump_generation(session)

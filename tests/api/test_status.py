@@ -1,0 +1,160 @@
+"""GET /api/v1/status and /healthz: how the sync is doing and whether the database answers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from api import create_app
+from api.state import EXTENSION
+from shared.config import ApiSettings
+from shared.db import make_engine
+from shared.models import SyncRun, WorkerHeartbeat
+from tests.api.data import publish, repository
+from tests.helpers import url_string
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def run(started: datetime, status: str, **fields) -> SyncRun:
+    return SyncRun(trigger="schedule", owners="alice", host="box", pid=1, started_at=started, status=status, **fields)
+
+
+def heartbeat(last_seen: datetime, **fields) -> WorkerHeartbeat:
+    return WorkerHeartbeat(
+        id=f"box:{int(last_seen.timestamp())}",
+        host="box",
+        pid=1,
+        started_at=last_seen,
+        last_seen_at=last_seen,
+        **fields,
+    )
+
+
+def add(engine, *rows) -> None:
+    with Session(engine) as session, session.begin():
+        session.add_all(rows)
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_status_before_anything_ran_says_never_synced(client):
+    response = client.get("/api/v1/status")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"synced_at": None, "generation": 0, "last_run": None, "worker": None}
+
+
+def test_status_shows_when_data_was_last_published(engine, client):
+    publish(engine, repository(1, "alice/a"))
+
+    body = client.get("/api/v1/status").get_json()
+
+    assert body["generation"] == 1
+    assert abs(datetime.fromisoformat(body["synced_at"]) - datetime.now(timezone.utc)) < timedelta(minutes=1)
+
+
+def test_status_shows_the_latest_run_and_its_outcome(engine, client):
+    add(
+        engine,
+        run(NOW - timedelta(hours=5), "success", finished_at=NOW - timedelta(hours=4), added=3),
+        run(NOW - timedelta(hours=1), "failed", finished_at=NOW - timedelta(minutes=50), error="GitHub answered 502"),
+    )
+
+    last_run = client.get("/api/v1/status").get_json()["last_run"]
+
+    assert last_run == {
+        "status": "failed",
+        "trigger": "schedule",
+        "started_at": iso(NOW - timedelta(hours=1)),
+        "finished_at": iso(NOW - timedelta(minutes=50)),
+        "error": "GitHub answered 502",
+        "added": 0,
+        "updated": 0,
+        "removed": 0,
+        "unchanged": 0,
+        "skipped": 0,
+    }
+
+
+def test_status_reports_a_fresh_heartbeat_and_the_next_run(engine, client):
+    add(
+        engine,
+        heartbeat(NOW - timedelta(hours=3), stopped_at=NOW - timedelta(hours=3)),
+        heartbeat(NOW - timedelta(seconds=20), next_run_at=NOW + timedelta(hours=2)),
+    )
+
+    worker = client.get("/api/v1/status").get_json()["worker"]
+
+    assert worker == {
+        "last_seen_at": iso(NOW - timedelta(seconds=20)),
+        "heartbeat_fresh": True,
+        "next_run_at": iso(NOW + timedelta(hours=2)),
+    }
+
+
+def test_status_reports_a_silent_worker_as_stale(engine, client):
+    add(engine, heartbeat(NOW - timedelta(minutes=10), next_run_at=NOW + timedelta(hours=2)))
+
+    assert client.get("/api/v1/status").get_json()["worker"]["heartbeat_fresh"] is False
+
+
+def test_status_reports_a_stopped_worker_as_stale_with_no_next_run(engine, client):
+    add(engine, heartbeat(NOW - timedelta(seconds=5), stopped_at=NOW, next_run_at=NOW + timedelta(hours=2)))
+
+    worker = client.get("/api/v1/status").get_json()["worker"]
+
+    assert (worker["heartbeat_fresh"], worker["next_run_at"]) == (False, None)
+
+
+def test_no_answer_ever_shows_the_github_token_even_when_it_is_in_the_environment(engine, db_url, monkeypatch):
+    token = "ghp_" + "S3cr3tT0kenValue" * 2
+    monkeypatch.setenv("GITHUB_TOKEN", token)
+    monkeypatch.setenv("DATABASE_URL", url_string(db_url))
+    publish(engine, repository(1, "alice/a"))
+    add(engine, run(NOW, "failed", error="GitHub answered 401"), heartbeat(NOW))
+    app = create_app()
+    client = app.test_client()
+
+    paths = ["/api/v1/status", "/api/v1/repos", "/api/v1/repos/alice/a", "/healthz", "/api/v1/openapi.json"]
+    bodies = [client.get(path).get_data(as_text=True) for path in paths]
+    app.extensions[EXTENSION].engine.dispose()
+
+    assert all(token not in body and "ghp_" not in body for body in bodies)
+
+
+def test_healthz_is_200_when_the_database_answers(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_is_503_json_when_the_database_does_not_exist(db_url, backend, tmp_path):
+    if backend == "sqlite":
+        missing = db_url.set(database=str(tmp_path / "never-created.db"))
+    else:
+        missing = db_url.set(database="syncer_test_dropped_database")
+    engine = make_engine(missing, read_only=True)
+    try:
+        response = create_app(ApiSettings(), engine).test_client().get("/healthz")
+    finally:
+        engine.dispose()
+
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "database_unavailable"
+
+
+def test_data_endpoints_are_503_json_when_the_database_does_not_answer(tmp_path):
+    engine = make_engine(make_url(f"sqlite:///{tmp_path / 'missing.db'}"), read_only=True)
+    try:
+        response = create_app(ApiSettings(), engine).test_client().get("/api/v1/repos")
+    finally:
+        engine.dispose()
+
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "database_unavailable"
