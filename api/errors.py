@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
 from api.http import SAFE_METHODS, error_response
@@ -31,6 +31,17 @@ class NotSynced(ApiError):
         super().__init__(
             503, "not_synced", "no data has been published yet: the first sync has not finished; try again later"
         )
+
+
+class SchemaMissing(ApiError):
+    def __init__(self):
+        super().__init__(503, "schema_missing", "the database has no tables yet: run `syncer db upgrade`")
+
+
+def is_missing_table(error: ProgrammingError) -> bool:
+    """PostgreSQL's undefined_table (42P01) or MariaDB's 1146; SQLite reports it as an OperationalError."""
+    orig = error.orig
+    return getattr(orig, "sqlstate", None) == "42P01" or (bool(getattr(orig, "args", None)) and orig.args[0] == 1146)
 
 
 class DatabaseUnavailable(ApiError):
@@ -67,6 +78,12 @@ def install(app: Flask) -> None:
 
     for database_exception in DATABASE_ERRORS:
         app.register_error_handler(database_exception, database_error)
+
+    @app.errorhandler(ProgrammingError)
+    def programming_error(error: ProgrammingError) -> Response:
+        if is_missing_table(error):
+            return api_error(SchemaMissing())
+        return internal_error(error)
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> Response:

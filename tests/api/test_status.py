@@ -158,3 +158,17 @@ def test_data_endpoints_are_503_json_when_the_database_does_not_answer(tmp_path)
 
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "database_unavailable"
+
+
+def test_an_unmigrated_database_is_a_503_naming_the_fix(empty_db_url, backend):
+    engine = make_engine(empty_db_url, read_only=True)
+    try:
+        response = create_app(ApiSettings(), engine).test_client().get("/api/v1/repos")
+    finally:
+        engine.dispose()
+
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] in ("schema_missing", "database_unavailable")
+    if backend != "sqlite":  # SQLite's read-only open of a file that does not exist fails earlier
+        assert "syncer db upgrade" in error["message"]
