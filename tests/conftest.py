@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from shared import migrate
 from shared.db import make_engine
 from shared.models import Base, DatasetState
+from tests import pgserver
 
 SERVER_URLS = {
     "postgresql": os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
@@ -111,3 +112,16 @@ def engine(db_url):
     engine = make_engine(db_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL server of the test's own, which it may stop and start (see tests/pgserver.py)."""
+    if not pgserver.available():
+        message = "PostgreSQL server binaries (initdb, pg_ctl) are not installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = pgserver.PrivatePostgres()
+    yield server
+    server.destroy()

@@ -82,18 +82,19 @@ def test_status_shows_the_latest_run_and_its_outcome(engine, client):
 
 
 def test_status_reports_a_fresh_heartbeat_and_the_next_run(engine, client):
+    now = datetime.now(timezone.utc).replace(microsecond=0)  # freshness is judged against the real clock
     add(
         engine,
-        heartbeat(NOW - timedelta(hours=3), stopped_at=NOW - timedelta(hours=3)),
-        heartbeat(NOW - timedelta(seconds=20), next_run_at=NOW + timedelta(hours=2)),
+        heartbeat(now - timedelta(hours=3), stopped_at=now - timedelta(hours=3)),
+        heartbeat(now - timedelta(seconds=20), next_run_at=now + timedelta(hours=2)),
     )
 
     worker = client.get("/api/v1/status").get_json()["worker"]
 
     assert worker == {
-        "last_seen_at": iso(NOW - timedelta(seconds=20)),
+        "last_seen_at": iso(now - timedelta(seconds=20)),
         "heartbeat_fresh": True,
-        "next_run_at": iso(NOW + timedelta(hours=2)),
+        "next_run_at": iso(now + timedelta(hours=2)),
     }
 
 

@@ -11,21 +11,11 @@ import requests
 
 from shared import migrate
 from shared.db import make_engine
-from tests import pgserver
 from tests.api.servers import gunicorn
 from tests.e2e.processes import fake_github_process
 from tests.helpers import run_syncer, syncer_env
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def private_postgres():
-    if not pgserver.available():
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    server = pgserver.PrivatePostgres()
-    yield server
-    server.destroy()
 
 
 def hammer(base: str, stop: threading.Event, seen: Counter, bodies: list) -> None:

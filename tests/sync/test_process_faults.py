@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from shared import migrate
 from shared.db import make_engine
 from shared.models import SyncLock, SyncRun
-from tests import pgserver
 from tests.helpers import ROOT, dump_dataset, expected_repositories, run_syncer, stored_repositories, syncer_env
 
 
@@ -75,15 +74,6 @@ def test_sigterm_abandons_the_sync_and_publishes_nothing(fake, engine, db_url):
     assert dump_dataset(engine) == before
     with Session(engine) as session:
         assert session.scalars(select(SyncLock)).all() == []
-
-
-@pytest.fixture
-def private_postgres():
-    if not pgserver.available():
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    server = pgserver.PrivatePostgres()
-    yield server
-    server.destroy()
 
 
 def test_database_stopped_during_a_sync_loses_nothing_and_the_next_run_recovers(fake, private_postgres):
