@@ -21,9 +21,11 @@ def create_app(settings: ApiSettings | None = None, engine: Engine | None = None
     if engine is None:
         engine = make_engine(DatabaseSettings.from_env().url, read_only=True)
     app = Flask(__name__)
-    app.extensions[EXTENSION] = ApiState(settings, engine, DatasetCache(engine, settings.generation_check_interval))
+    api_state = ApiState(settings, engine, DatasetCache(engine, settings.generation_check_interval))
+    app.extensions[EXTENSION] = api_state
     errors.install(app)
-    app.wsgi_app = http.HeaderMiddleware(app.wsgi_app, settings.cors_origins)
+    answered = http.AnswerFromMemory(app.wsgi_app, api_state.datasets, api_state.cache_control)
+    app.wsgi_app = http.HeaderMiddleware(answered, settings.cors_origins)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(status.blueprint)
     return app

@@ -30,12 +30,17 @@ class RenderedResponses:
         self._entries: OrderedDict[Hashable, Rendered] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
+    def get(self, key: Hashable) -> Rendered | None:
         with self._lock:
             rendered = self._entries.get(key)
             if rendered is not None:
                 self._entries.move_to_end(key)
-                return rendered
+            return rendered
+
+    def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
+        rendered = self.get(key)
+        if rendered is not None:
+            return rendered
         rendered = render()  # outside the lock: two threads may render the same body once each
         with self._lock:
             if key not in self._entries:

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
+from werkzeug.http import parse_etags
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from api.cache import DatasetCache
 
 JSON = "application/json"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -48,6 +51,43 @@ def json_response(rendered: Rendered, cache_control: str) -> Response:
     if "If-None-Match" in request.headers and request.if_none_match.contains_weak(rendered.etag[1:-1]):
         return Response(status=304, headers=headers)
     return Response(rendered.body, headers=headers, content_type=JSON)
+
+
+def memory_key(environ: WSGIEnvironment) -> tuple[str, str]:
+    """What a rendered answer is kept under: the raw path and query string."""
+    return environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+
+
+class AnswerFromMemory:
+    """Answers a GET or HEAD that was answered before in this generation straight from memory.
+
+    Only bodies rendered for exactly this path and query string are kept, and only 200s, so
+    validation, errors, 503s and first requests all go through Flask as usual.
+    """
+
+    def __init__(self, app: WSGIApplication, datasets: DatasetCache, cache_control: str):
+        self.app = app
+        self.datasets = datasets
+        self.cache_control = cache_control
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        if method not in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        try:
+            rendered = self.datasets.snapshot().responses.get(memory_key(environ))
+        except Exception:  # noqa: BLE001 - no snapshot yet or the database is down: Flask answers
+            rendered = None
+        if rendered is None:
+            return self.app(environ, start_response)
+        headers = [("ETag", rendered.etag), ("Cache-Control", self.cache_control)]
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and parse_etags(if_none_match).contains_weak(rendered.etag[1:-1]):
+            start_response("304 NOT MODIFIED", headers)
+            return []
+        headers += [("Content-Type", JSON), ("Content-Length", str(len(rendered.body)))]
+        start_response("200 OK", headers)
+        return [] if method == "HEAD" else [rendered.body]
 
 
 def error_response(status: int, code: str, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:

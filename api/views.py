@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
@@ -10,17 +10,18 @@ from flask import Blueprint, Response, request, url_for
 from api import documents
 from api.dataset import Dataset
 from api.errors import ApiError, NotSynced
-from api.http import Rendered, json_response
+from api.http import Rendered, json_response, memory_key
 from api.listing import select_page
 from api.state import state
 
 blueprint = Blueprint("data", __name__, url_prefix="/api/v1")
 
 
-def cached(operation: str, build: Callable[[Dataset, dict[str, Any]], Any], key: Hashable = ()) -> Response:
+def cached(operation: str, build: Callable[[Dataset, dict[str, Any]], Any]) -> Response:
     """Answer from the current generation's memory; the first request for a query checks and renders it.
 
-    Keyed by the raw query string, so that a repeated request costs a dictionary lookup.
+    Keyed by the raw path and query string: `http.AnswerFromMemory` answers repeats of it
+    before Flask is even called.
     """
     api = state()
     snapshot = api.datasets.snapshot()
@@ -31,7 +32,7 @@ def cached(operation: str, build: Callable[[Dataset, dict[str, Any]], Any], key:
             raise NotSynced()
         return Rendered.of(build(snapshot.dataset, params))
 
-    rendered = snapshot.responses.get_or_render((operation, key, request.query_string), render)
+    rendered = snapshot.responses.get_or_render(memory_key(request.environ), render)
     return json_response(rendered, api.cache_control)
 
 
@@ -59,7 +60,7 @@ def get_repository(owner: str, name: str) -> Response:
             raise ApiError(404, "not_found", f"no repository {owner}/{name}")
         return documents.repository_detail(repo)
 
-    return cached("getRepository", build, key=f"{owner}/{name}".lower())
+    return cached("getRepository", build)
 
 
 @blueprint.get("/languages")

@@ -161,3 +161,43 @@ def test_error_bodies_are_json_with_code_and_message_only(client):
     body = json.loads(client.get("/api/v1/repos?page=0").get_data())
 
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+
+
+def test_a_repeat_is_answered_from_memory_before_flask_exactly_as_the_first(engine, make_client):
+    publish(engine, repository(1, "alice/a"), repository(2, "alice/b"))
+    client = make_client(cors_origins=(ORIGIN,))
+    reached_flask = []
+    client.application.before_request(lambda: reached_flask.append(1))
+    headers = {"Origin": ORIGIN}
+
+    first = client.get("/api/v1/repos?sort=name", headers=headers)
+    second = client.get("/api/v1/repos?sort=name", headers=headers)
+    revalidated = client.get("/api/v1/repos?sort=name", headers={**headers, "If-None-Match": first.headers["ETag"]})
+    head = client.head("/api/v1/repos?sort=name")
+
+    assert len(reached_flask) == 1  # only the first request was rendered by Flask
+    assert second.status_code == 200 and second.get_data() == first.get_data()
+    assert {k: v for k, v in second.headers.items() if k != "Date"} == {
+        k: v for k, v in first.headers.items() if k != "Date"
+    }
+    assert revalidated.status_code == 304 and revalidated.headers["ETag"] == first.headers["ETag"]
+    assert revalidated.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert head.status_code == 200 and head.get_data() == b"" and head.headers["ETag"] == first.headers["ETag"]
+
+
+def test_answers_from_memory_follow_a_new_generation(engine, make_client):
+    publish(engine, repository(1, "alice/a"))
+    client = make_client(generation_check_interval=0.0)
+    assert client.get("/api/v1/repos").get_json()["total"] == 1
+    assert client.get("/api/v1/repos").get_json()["total"] == 1
+    publish(engine, repository(2, "alice/b"))
+    assert client.get("/api/v1/repos").get_json()["total"] == 2
+
+
+def test_errors_are_never_answered_from_memory(engine, make_client):
+    publish(engine, repository(1, "alice/a"))
+    client = make_client()
+    assert client.get("/api/v1/repos?page=0").status_code == 400
+    assert client.get("/api/v1/repos?page=0").status_code == 400
+    assert client.get("/api/v1/repos/alice/nope").status_code == 404
+    assert client.get("/api/v1/repos/alice/nope").status_code == 404

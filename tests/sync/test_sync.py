@@ -25,6 +25,14 @@ def test_first_sync_stores_exactly_what_github_holds(fake, sync, engine):
     assert report.changes.generation == 1
 
 
+@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+def test_one_worker_gives_the_same_dataset_as_four(fake, sync, engine):
+    fake.populate(owners=["alice"], n=16)
+    report = sync(workers=1)
+    assert report.ok
+    assert stored_repositories(engine) == expected_repositories(fake.snapshot())
+
+
 def test_repeat_sync_without_change_is_conditional_free_and_keeps_the_generation(fake, sync, engine):
     fake.populate(owners=["alice"], n=16)
     assert sync().ok
