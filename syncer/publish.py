@@ -75,6 +75,7 @@ def publish_snapshot(
     # A rename can free a name another repository takes in the same run: park renamed rows first.
     renamed = [rid for rid, data in snapshot.repos.items()
                if rid in existing and existing[rid].full_name != data.row["full_name"]]
+    _forget_responses(session, [existing[rid].full_name for rid in [*gone, *renamed]])
     for rid in renamed:
         session.execute(update(Repository).where(Repository.id == rid).values(full_name=f"#renaming/{rid}"))
 
@@ -130,6 +131,12 @@ def save_responses(session: Session, cache: ResponseCache, now: datetime) -> Non
     ]
     for chunk in _chunks(rows):
         session.execute(insert(HttpCacheEntry), chunk)
+
+
+def _forget_responses(session: Session, full_names: list[str]) -> None:
+    """Stored GitHub responses of repositories that left or changed name will never be asked for again."""
+    for name in full_names:
+        session.execute(delete(HttpCacheEntry).where(HttpCacheEntry.url.contains(f"/repos/{name}/", autoescape=True)))
 
 
 def _stored_details(session: Session) -> tuple[dict[int, dict[str, int]], dict[int, dict[int, int]]]:

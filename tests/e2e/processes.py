@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +21,8 @@ class FakeGitHubProcess:
     def __init__(self, process: subprocess.Popen, url: str):
         self.process = process
         self.url = url
-        self.origin = url.split("/", 3)[:3] and "/".join(url.split("/", 3)[:3])
+        parts = urlsplit(url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"  # the control endpoints sit outside any base path
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         body = json.dumps({"method": method, "args": list(args), "kwargs": kwargs}).encode()

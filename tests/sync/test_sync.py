@@ -308,3 +308,21 @@ def test_a_sync_whose_lease_was_taken_over_publishes_nothing(fake, settings, eng
     report = sync_now(engine, settings, trigger="once", progress=steal_the_lock)
     assert report.status == "failed" and "taken over" in report.error
     assert dump_dataset(engine) == before
+
+
+def test_stored_responses_of_deleted_and_renamed_repositories_are_forgotten(fake, sync, engine):
+    from shared.models import HttpCacheEntry
+
+    gone = fake.add_repo("alice", "gone_one", languages={"C": 1})
+    moved = fake.add_repo("alice", "old_name", languages={"C": 1})
+    kept = fake.add_repo("alice", "kept", languages={"C": 1})
+    assert sync().ok
+    fake.delete_repo(gone)
+    fake.rename_repo(moved, "new_name")
+    fake.push(moved)
+    assert sync().ok
+    with Session(engine) as session:
+        urls = list(session.scalars(select(HttpCacheEntry.url)))
+    assert not [u for u in urls if "/gone_one/" in u or "/old_name/" in u]
+    assert [u for u in urls if "/new_name/" in u] and [u for u in urls if "/kept/" in u]
+    assert kept
