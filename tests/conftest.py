@@ -125,3 +125,11 @@ def private_postgres():
     server = pgserver.PrivatePostgres()
     yield server
     server.destroy()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line saying how many tests passed on each database backend, for the CI log."""
+    passed = terminalreporter.stats.get("passed", [])
+    counts = {backend: sum(f"[{backend}" in r.nodeid or f"-{backend}" in r.nodeid for r in passed)
+              for backend in BACKENDS}
+    terminalreporter.write_line("passed per database backend: " + ", ".join(f"{b} {n}" for b, n in counts.items()))
