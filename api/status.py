@@ -18,7 +18,9 @@ from shared.models import SyncRun, WorkerHeartbeat
 
 blueprint = Blueprint("status", __name__)
 
-# A worker beats every 30 s by default; one that has not for this long is taken for dead.
+# A worker beats every 30 s by default; one that missed this many beats is taken for dead
+# (never sooner than after 90 s, so a busy database does not make a live worker look stale).
+MISSED_BEATS = 3
 HEARTBEAT_FRESH_FOR = timedelta(seconds=90)
 
 
@@ -55,9 +57,14 @@ def _worker(worker: WorkerHeartbeat, now: datetime) -> dict[str, Any]:
     running = worker.stopped_at is None
     return {
         "last_seen_at": timestamp(worker.last_seen_at),
-        "heartbeat_fresh": running and now - worker.last_seen_at <= HEARTBEAT_FRESH_FOR,
+        "heartbeat_fresh": running and now - worker.last_seen_at <= _fresh_for(worker),
         "next_run_at": timestamp(worker.next_run_at) if running else None,
     }
+
+
+def _fresh_for(worker: WorkerHeartbeat) -> timedelta:
+    interval = timedelta(seconds=worker.heartbeat_seconds or 0)
+    return max(HEARTBEAT_FRESH_FOR, MISSED_BEATS * interval)
 
 
 @blueprint.get("/api/v1/status")

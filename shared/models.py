@@ -277,3 +277,5 @@ class WorkerHeartbeat(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How often it beats (whole seconds, rounded up), so readers can tell a late beat from a slow one.
+    heartbeat_seconds: Mapped[int | None] = mapped_column(Integer)

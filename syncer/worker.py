@@ -11,6 +11,7 @@ handler interrupts the scheduler halfway through its own work.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import socket
@@ -106,7 +107,8 @@ class Worker:
             session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen_at < now - HEARTBEAT_RETENTION))
             session.merge(
                 WorkerHeartbeat(id=self.id, host=self.host, pid=self.pid, started_at=now, last_seen_at=now,
-                                next_run_at=first_sync, stopped_at=None)
+                                next_run_at=first_sync, stopped_at=None,
+                                heartbeat_seconds=math.ceil(self.schedule.heartbeat_interval))
             )
 
     def schedule_jobs(self, first_sync: datetime) -> None:

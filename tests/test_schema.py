@@ -98,3 +98,23 @@ def test_dataset_state_starts_at_generation_zero(engine):
     with Session(engine) as session:
         state = session.get(DatasetState, 1)
         assert state.generation == 0 and state.synced_at is None
+
+
+def test_upgrading_an_older_schema_keeps_its_rows(empty_db_url):
+    from alembic import command
+
+    from shared.migrate import _config
+
+    engine = make_engine(empty_db_url)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0001_initial")
+        conn.execute(text(
+            "INSERT INTO worker_heartbeats (id, host, pid, started_at, last_seen_at) "
+            "VALUES ('box:1', 'box', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        ))
+    result = run_syncer("db", "upgrade", env=syncer_env(empty_db_url))
+    assert result.returncode == 0, result.stderr
+    assert "upgraded from 0001_initial to" in result.stdout
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, heartbeat_seconds FROM worker_heartbeats")).all() == [("box:1", None)]
+    engine.dispose()

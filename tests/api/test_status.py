@@ -98,6 +98,12 @@ def test_status_reports_a_fresh_heartbeat_and_the_next_run(engine, client):
     }
 
 
+def test_a_worker_that_beats_slowly_is_judged_by_its_own_interval(engine, client):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    add(engine, heartbeat(now - timedelta(seconds=200), heartbeat_seconds=300, next_run_at=now + timedelta(hours=1)))
+    assert client.get("/api/v1/status").get_json()["worker"]["heartbeat_fresh"] is True
+
+
 def test_status_reports_a_silent_worker_as_stale(engine, client):
     add(engine, heartbeat(NOW - timedelta(minutes=10), next_run_at=NOW + timedelta(hours=2)))
 

@@ -89,6 +89,7 @@ def test_heartbeat_names_a_next_run_inside_the_window_and_the_stop(db_url, engin
         assert {h.host for h in session.scalars(select(WorkerHeartbeat))} == {"recent-host", socket.gethostname()}
     first = heartbeat(engine, worker.pid)
     assert first.id == f"{first.host}:{worker.pid}" and first.stopped_at is None
+    assert first.heartbeat_seconds == 1  # 0.3 s, rounded up: the API judges freshness by it
     assert clock(2) <= first.next_run_at.astimezone(oslo).time() < clock(5)
     time.sleep(1.5)
     later = heartbeat(engine, worker.pid)
