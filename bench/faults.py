@@ -37,6 +37,7 @@ from shared.db import make_engine  # noqa: E402
 from syncer.service import sync_now  # noqa: E402
 from tests import pgserver  # noqa: E402
 from tests.api.servers import gunicorn  # noqa: E402
+from tests.e2e.processes import keep_getting  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 from tests.helpers import dump_dataset, expected_repositories, stored_repositories, syncer_env  # noqa: E402
 
@@ -188,13 +189,9 @@ def database_down_under_api_load_case(runs: int, rng: random.Random) -> Outcome:
                 stop = threading.Event()
 
                 def hammer() -> None:
-                    session = requests.Session()
-                    while not stop.is_set():
-                        for path in ("/api/v1/repos", "/api/v1/languages", "/healthz", "/api/v1/status"):
-                            try:
-                                seen[session.get(base + path, timeout=10).status_code] += 1
-                            except requests.RequestException:
-                                seen["error"] += 1
+                    paths = ["/api/v1/repos", "/api/v1/languages", "/healthz", "/api/v1/status"]
+                    for _path, response, error in keep_getting(base, paths, stop):
+                        seen["error" if error is not None else response.status_code] += 1
 
                 threads = [threading.Thread(target=hammer) for _ in range(8)]
                 for thread in threads:

@@ -172,7 +172,3 @@ def _close_abandoned(engine: Engine, host: str, pid: int) -> None:
             .values(status="abandoned", finished_at=_now(), error="its process died before it finished")
         )
 
-
-def last_runs(engine: Engine, limit: int = 10) -> list[SyncRun]:
-    with transaction(engine) as session:
-        return list(session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)))

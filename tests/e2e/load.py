@@ -12,10 +12,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-import requests
-
 from tests.api.servers import gunicorn
-from tests.e2e.processes import fake_github_process
+from tests.e2e.processes import fake_github_process, keep_getting
 from tests.helpers import run_syncer, syncer_env
 
 ROUND = re.compile(r"^round (\d+)$")
@@ -47,15 +45,9 @@ class LoadResult:
 
 
 def _reader(base: str, stop: threading.Event, result: LoadResult, repos: int) -> None:
-    session = requests.Session()
     paths = ["/api/v1/repos?per_page=100", "/api/v1/repos?per_page=100&sort=name", "/api/v1/languages"]
-    turn = 0
-    while not stop.is_set():
-        path = paths[turn % len(paths)]
-        turn += 1
-        try:
-            response = session.get(base + path, timeout=10)
-        except requests.RequestException as error:
+    for path, response, error in keep_getting(base, paths, stop):
+        if error is not None:
             result.add(failed=True, error=f"{path}: {type(error).__name__}: {error}")
             continue
         if response.status_code != 200:

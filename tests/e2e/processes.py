@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
+import threading
 import sys
 import urllib.error
 import urllib.request
@@ -11,6 +13,8 @@ from urllib.parse import urlsplit
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+import requests
 
 from tests.helpers import ROOT
 
@@ -50,6 +54,19 @@ def fake_github_process(*args: str) -> Iterator[FakeGitHubProcess]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def keep_getting(base: str, paths: list[str], stop: threading.Event
+                 ) -> Iterator[tuple[str, requests.Response | None, Exception | None]]:
+    """GET `paths` in turn on one keep-alive connection until `stop` is set: (path, response, error)."""
+    session = requests.Session()
+    for path in itertools.cycle(paths):
+        if stop.is_set():
+            return
+        try:
+            yield path, session.get(base + path, timeout=10), None
+        except requests.RequestException as error:
+            yield path, None, error
 
 
 def get_json(url: str) -> tuple[int, dict]:

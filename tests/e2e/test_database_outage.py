@@ -12,22 +12,16 @@ import requests
 from shared import migrate
 from shared.db import make_engine
 from tests.api.servers import gunicorn
-from tests.e2e.processes import fake_github_process
+from tests.e2e.processes import fake_github_process, keep_getting
 from tests.helpers import run_syncer, syncer_env
 
 pytestmark = pytest.mark.slow
 
 
 def hammer(base: str, stop: threading.Event, seen: Counter, bodies: list) -> None:
-    session = requests.Session()
-    paths = ["/api/v1/repos", "/healthz", "/api/v1/languages", "/api/v1/status"]
-    turn = 0
-    while not stop.is_set():
-        path = paths[turn % len(paths)]
-        turn += 1
-        try:
-            response = session.get(base + path, timeout=10)
-        except requests.RequestException as error:
+    for _path, response, error in keep_getting(base, ["/api/v1/repos", "/healthz", "/api/v1/languages",
+                                                      "/api/v1/status"], stop):
+        if error is not None:
             seen["connection error"] += 1
             bodies.append(str(error))
             continue

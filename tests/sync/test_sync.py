@@ -13,7 +13,7 @@ from shared.models import Contributor, Language, Repository, RepositoryExtra, Sy
 from syncer.extras import Extra, import_extras
 from syncer.fetch import parse_repository
 from syncer.lock import sync_lock
-from tests.helpers import dump_dataset, expected_repositories, run_syncer, stored_repositories, syncer_env, url_string
+from tests.helpers import dump_dataset, expected_repositories, run_syncer, stored_repositories, syncer_env
 
 
 def test_first_sync_stores_exactly_what_github_holds(fake, sync, engine):
@@ -140,7 +140,7 @@ def test_a_repository_answering_404_is_skipped_not_the_run(fake, sync, engine):
     assert set(stored_repositories(engine)) == {ok}
     with Session(engine) as session:
         assert session.get(SyncRun, report.run_id).skipped == 1
-    assert broken
+        assert session.get(Repository, broken) is None
 
 
 STEPS = {
@@ -287,7 +287,6 @@ def test_once_prints_a_summary_and_never_the_token(fake, db_url):
         assert "ghp_secret_value_123" not in output
     status = run_syncer("status", env=syncer_env(db_url))
     assert status.returncode == 0 and status.stdout.count("success") == 2
-    assert url_string(db_url)
 
 
 def test_a_sync_whose_lease_was_taken_over_publishes_nothing(fake, settings, engine):
@@ -315,7 +314,7 @@ def test_stored_responses_of_deleted_and_renamed_repositories_are_forgotten(fake
 
     gone = fake.add_repo("alice", "gone_one", languages={"C": 1})
     moved = fake.add_repo("alice", "old_name", languages={"C": 1})
-    kept = fake.add_repo("alice", "kept", languages={"C": 1})
+    fake.add_repo("alice", "kept", languages={"C": 1})
     assert sync().ok
     fake.delete_repo(gone)
     fake.rename_repo(moved, "new_name")
@@ -324,5 +323,5 @@ def test_stored_responses_of_deleted_and_renamed_repositories_are_forgotten(fake
     with Session(engine) as session:
         urls = list(session.scalars(select(HttpCacheEntry.url)))
     assert not [u for u in urls if "/gone_one/" in u or "/old_name/" in u]
-    assert [u for u in urls if "/new_name/" in u] and [u for u in urls if "/kept/" in u]
-    assert kept
+    assert [u for u in urls if "/new_name/" in u]
+    assert [u for u in urls if "/repos/alice/kept/" in u]
