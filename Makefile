@@ -5,17 +5,24 @@ BIN := $(VENV)/bin
 
 .PHONY: install run test bench clean
 
-$(BIN)/.installed: setup.cfg pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+# What running needs: the package, Brotli and honcho; no test tools.
+$(BIN)/.installed-run: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[run,brotli]'
 	touch $@
 
-install: $(BIN)/.installed
+# What testing needs besides: the test extras (they include the runtime ones).
+$(BIN)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[run,brotli,test]'
+	touch $@ $(BIN)/.installed-run
 
-# The Procfile's release step, then the API and the worker together (honcho comes with `install`).
+install: $(BIN)/.installed-test
+
+# The Procfile's release step, then the API and the worker together.
 # Settings come from the environment or from .env (honcho reads it); GITHUB_OWNERS is the one you must give.
-run: install
+run: $(BIN)/.installed-run
 	@if [ -z "$$GITHUB_OWNERS" ] && ! grep -qs '^GITHUB_OWNERS=.' .env; then \
 		echo "make run: say whose repositories to mirror, e.g. 'make run GITHUB_OWNERS=octocat'" >&2; \
 		echo "          (or put GITHUB_OWNERS=octocat in .env, where the other settings may go too)" >&2; \
@@ -24,7 +31,7 @@ run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start release
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port "$${PORT:-8000}" web worker
 
-test: install
+test: $(BIN)/.installed-test
 	$(BIN)/python -m pytest
 
 clean:

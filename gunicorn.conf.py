@@ -5,28 +5,20 @@ conventions; anything else can be overridden on the command line or in GUNICORN_
 e.g. `GUNICORN_CMD_ARGS="--access-logfile -"` for an access log on stdout.
 """
 
-import os
 import sys
 
-from shared.config import ApiSettings, ConfigError, DatabaseSettings
-
-
-def _whole_number(variable: str, default: int) -> int:
-    raw = os.environ.get(variable, "").strip() or str(default)
-    if not raw.isdigit() or int(raw) < 1:
-        sys.exit(f"error: {variable}: expected a whole number >= 1 (got {raw!r})")
-    return int(raw)
-
+from shared.config import ApiSettings, ConfigError, DatabaseSettings, ServerSettings
 
 # A wrong setting stops the master with one line, before any worker tries to boot.
 try:
+    server = ServerSettings.from_env()
     ApiSettings.from_env()
     DatabaseSettings.from_env()
 except ConfigError as error:
     sys.exit(f"error: {error}")
 
-bind = f"0.0.0.0:{_whole_number('PORT', 8000)}"
-workers = _whole_number("WEB_CONCURRENCY", 2)
+bind = f"0.0.0.0:{server.port}"
+workers = server.web_concurrency
 # Threads per worker: answers come from memory, so one spare thread is enough to keep answering
 # while the other waits on the database after a new generation; more only contend for the GIL.
 worker_class = "gthread"

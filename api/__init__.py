@@ -24,7 +24,7 @@ def create_app(settings: ApiSettings | None = None, engine: Engine | None = None
     api_state = ApiState(settings, engine, DatasetCache(engine, settings.generation_check_interval))
     app.extensions[EXTENSION] = api_state
     errors.install(app)
-    answered = http.AnswerFromMemory(app.wsgi_app, api_state.datasets, api_state.cache_control)
+    answered = http.AnswerFromMemory(app.wsgi_app, api_state.dataset_cache.rendered, api_state.cache_control)
     app.wsgi_app = http.HeaderMiddleware(answered, settings.cors_origins)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(status.blueprint)

@@ -12,17 +12,20 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from api.dataset import Dataset, current_version, load_dataset
-from api.errors import DATABASE_ERRORS
-from api.http import Rendered
+from api.problems import DATABASE_ERRORS
+from api.rendered import Rendered
 
 log = logging.getLogger(__name__)
 
-# Distinct queries (filters, pages) are unbounded; their rendered bodies are not allowed to be.
+# Distinct queries (filters, pages) are unbounded; their rendered bodies (all encodings) are not allowed to be.
 MAX_RENDERED_BYTES = 32 * 1024 * 1024
 
 
 class RenderedResponses:
-    """Rendered bodies of one dataset, least recently used dropped first past a byte budget."""
+    """Rendered answers of one dataset, least recently used dropped first past a byte budget.
+
+    The budget counts every encoding kept of an answer, compressed ones included.
+    """
 
     def __init__(self, max_bytes: int = MAX_RENDERED_BYTES):
         self._max_bytes = max_bytes
@@ -45,15 +48,15 @@ class RenderedResponses:
         with self._lock:
             if key not in self._entries:
                 self._entries[key] = rendered
-                self._size += len(rendered.body)
+                self._size += rendered.size
                 while self._size > self._max_bytes and len(self._entries) > 1:
                     _, dropped = self._entries.popitem(last=False)
-                    self._size -= len(dropped.body)
+                    self._size -= dropped.size
         return rendered
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class LoadedGeneration:
     """A dataset and the responses rendered from it; replaced whole when a generation is published."""
 
     dataset: Dataset
@@ -61,42 +64,46 @@ class Snapshot:
 
 
 class DatasetCache:
-    """The current snapshot, checked against the database's version at most every `check_interval`.
+    """The current generation, checked against the database's version at most every `check_interval`.
 
     Thread-safe: one thread at a time checks and reloads while the others keep answering from
-    the snapshot they have (they wait only when there is none yet).
+    the generation they have (they wait only when there is none yet).
     """
 
     def __init__(self, engine: Engine, check_interval: float):
         self._engine = engine
         self._check_interval = check_interval
         self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
+        self._loaded: LoadedGeneration | None = None
         self._checked_at = float("-inf")
 
-    def snapshot(self) -> Snapshot:
-        snapshot = self._snapshot
-        if snapshot is not None and time.monotonic() - self._checked_at < self._check_interval:
-            return snapshot
-        if not self._lock.acquire(blocking=snapshot is None):
-            return snapshot  # another thread is checking right now
+    def current(self) -> LoadedGeneration:
+        loaded = self._loaded
+        if loaded is not None and time.monotonic() - self._checked_at < self._check_interval:
+            return loaded
+        if not self._lock.acquire(blocking=loaded is None):
+            return loaded  # another thread is checking right now
         try:
             return self._refresh()
         finally:
             self._lock.release()
 
-    def _refresh(self) -> Snapshot:
-        snapshot = self._snapshot
-        if snapshot is not None and time.monotonic() - self._checked_at < self._check_interval:
-            return snapshot  # refreshed by the thread we waited for
+    def rendered(self, key: Hashable) -> Rendered | None:
+        """The answer rendered for `key` in the current generation, if it was rendered already."""
+        return self.current().responses.get(key)
+
+    def _refresh(self) -> LoadedGeneration:
+        loaded = self._loaded
+        if loaded is not None and time.monotonic() - self._checked_at < self._check_interval:
+            return loaded  # refreshed by the thread we waited for
         try:
-            if snapshot is None or current_version(self._engine) != snapshot.dataset.version:
-                snapshot = Snapshot(load_dataset(self._engine))
+            if loaded is None or current_version(self._engine) != loaded.dataset.version:
+                loaded = LoadedGeneration(load_dataset(self._engine))
         except DATABASE_ERRORS as error:
-            if snapshot is None:
+            if loaded is None:
                 raise
-            generation = snapshot.dataset.version.generation
+            generation = loaded.dataset.version.generation
             log.warning("database unavailable, still serving generation %s: %s", generation, type(error).__name__)
-        self._snapshot = snapshot
+        self._loaded = loaded
         self._checked_at = time.monotonic()
-        return snapshot
+        return loaded

@@ -24,10 +24,11 @@ from shared.models import (
 
 @dataclass(frozen=True)
 class Version:
-    """What identifies one published dataset: the API reloads when either part changes."""
+    """What identifies one published dataset: the API reloads when any part changes."""
 
     generation: int
     synced_at: datetime | None
+    changed_at: datetime | None = None  # when the published data last changed: answers' Last-Modified
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class Dataset:
 
 def read_version(connection: Connection | Session) -> Version:
     row = connection.execute(
-        select(DatasetState.generation, DatasetState.synced_at).where(DatasetState.id == 1)
+        select(DatasetState.generation, DatasetState.synced_at, DatasetState.changed_at).where(DatasetState.id == 1)
     ).one_or_none()
     return Version(generation=0, synced_at=None) if row is None else Version(*row)
 

@@ -1,52 +1,17 @@
-"""Every error the API gives is JSON `{"error": {"code", "message"}}`, and a 500 tells nothing inside."""
+"""Flask's error handlers: every error is JSON `{"error": {"code", "message"}}`; a 500 tells nothing inside."""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, Response, request
-from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ProgrammingError
 from werkzeug.exceptions import HTTPException
 
 from api.http import SAFE_METHODS, error_response
+from api.problems import DATABASE_ERRORS, ApiError, DatabaseUnavailable, SchemaMissing, is_missing_table
 
 log = logging.getLogger(__name__)
-
-# The database is down, unreachable, or not set up: a 503 rather than a bug.
-DATABASE_ERRORS = (OperationalError, InterfaceError)
-
-
-class ApiError(Exception):
-    """An answer other than 200 that the client can act on."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-class NotSynced(ApiError):
-    def __init__(self):
-        super().__init__(
-            503, "not_synced", "no data has been published yet: the first sync has not finished; try again later"
-        )
-
-
-class SchemaMissing(ApiError):
-    def __init__(self):
-        super().__init__(503, "schema_missing", "the database has no tables yet: run `syncer db upgrade`")
-
-
-def is_missing_table(error: ProgrammingError) -> bool:
-    """PostgreSQL's undefined_table (42P01) or MariaDB's 1146; SQLite reports it as an OperationalError."""
-    orig = error.orig
-    return getattr(orig, "sqlstate", None) == "42P01" or (bool(getattr(orig, "args", None)) and orig.args[0] == 1146)
-
-
-class DatabaseUnavailable(ApiError):
-    def __init__(self):
-        super().__init__(503, "database_unavailable", "the database does not answer; try again later")
 
 
 def _code(exception: HTTPException) -> str:

@@ -1,20 +1,22 @@
-"""HTTP around the JSON bodies: strong ETags and 304s, Cache-Control, CORS and security headers."""
+"""HTTP around the JSON bodies: encodings, strong ETags and 304s, caching and Link headers, CORS and security."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from flask import Response, request
-from werkzeug.http import parse_etags
+from werkzeug.http import http_date, parse_accept_header, parse_date, parse_etags
+
+from api.problems import NotAcceptable
+from api.rendered import IDENTITY, Rendered
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
-    from api.cache import DatasetCache
 
 JSON = "application/json"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -27,30 +29,99 @@ SECURITY_HEADERS = {
 CORS_PREFLIGHT_HEADERS = [
     ("Access-Control-Allow-Methods", ", ".join(SAFE_METHODS)),
     # What a page may send besides the CORS-safelisted headers: revalidation.
-    ("Access-Control-Allow-Headers", "If-None-Match, Cache-Control"),
+    ("Access-Control-Allow-Headers", "If-None-Match, If-Modified-Since, Cache-Control"),
     ("Access-Control-Max-Age", "600"),
 ]
+# What a page's script may read besides the CORS-safelisted response headers.
+CORS_EXPOSED_HEADERS = ("Access-Control-Expose-Headers", "ETag, Link")
+
+
+@lru_cache(maxsize=256)
+def choose_coding(accept_encoding: str | None, available: tuple[str, ...]) -> str | None:
+    """The content coding to send (RFC 9110 12.5.3), or None when the client accepts none we have.
+
+    Of `available` (the server's preference order) the client's highest q-value wins; identity is
+    acceptable unless `identity;q=0` or `*;q=0` excludes it. Few distinct headers exist, hence the memo.
+    """
+    if accept_encoding is None:
+        return IDENTITY
+    accept = parse_accept_header(accept_encoding)
+    identity_named = any(value.lower() in (IDENTITY, "*") for value, _ in accept)
+    best = accept.best_match([*available, IDENTITY] if identity_named else available)
+    if best is None and not identity_named:
+        return IDENTITY
+    return best
 
 
 @dataclass(frozen=True)
-class Rendered:
-    """A serialized JSON body and its strong ETag, computed once."""
+class CachePolicy:
+    """The Cache-Control of the published data's answers."""
 
+    max_age: int
+    stale_while_revalidate: int
+    stale_if_error: int
+
+    @property
+    def header(self) -> str:
+        return (
+            f"public, max-age={self.max_age}, stale-while-revalidate={self.stale_while_revalidate}, "
+            f"stale-if-error={self.stale_if_error}"
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to send for a rendered body: status, headers and the bytes (none for a 304)."""
+
+    status: str
+    headers: list[tuple[str, str]]
     body: bytes
-    etag: str
 
-    @classmethod
-    def of(cls, document: Any) -> Rendered:
-        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-        return cls(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+def not_modified(environ: WSGIEnvironment, etag: str, last_modified: datetime | None) -> bool:
+    """RFC 9110 13.2.2: If-None-Match decides when sent; If-Modified-Since only without it."""
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        return parse_etags(if_none_match).contains_weak(etag[1:-1])
+    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if if_modified_since is None or last_modified is None:
+        return False
+    since = parse_date(if_modified_since)
+    return since is not None and last_modified.replace(microsecond=0) <= since
+
+
+def link_header(environ: WSGIEnvironment, links: tuple[tuple[str, str], ...]) -> str:
+    """`<https://host/path?query>; rel="next", …` as GitHub sends it, absolute on the host that was asked."""
+    host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+    origin = f"{environ['wsgi.url_scheme']}://{host}{environ.get('SCRIPT_NAME', '')}"
+    return ", ".join(f'<{origin}{path}>; rel="{rel}"' for rel, path in links)
+
+
+def answer(rendered: Rendered, cache_control: str, environ: WSGIEnvironment) -> Answer:
+    """The 200 or 304 for `rendered` in the encoding the request accepts; NotAcceptable if none."""
+    coding = choose_coding(environ.get("HTTP_ACCEPT_ENCODING"), tuple(rendered.encodings))
+    if coding is None:
+        raise NotAcceptable(environ.get("HTTP_ACCEPT_ENCODING", ""))
+    encoded = rendered.encoded(coding)
+    headers = [("ETag", encoded.etag), ("Cache-Control", cache_control)]
+    if rendered.encodings:
+        headers.append(("Vary", "Accept-Encoding"))
+    if not_modified(environ, encoded.etag, rendered.last_modified):
+        return Answer("304 NOT MODIFIED", headers, b"")  # RFC 9110 15.4.5: no Last-Modified beside an ETag
+    if rendered.last_modified is not None:
+        headers.append(("Last-Modified", http_date(rendered.last_modified)))
+    if rendered.links:
+        headers.append(("Link", link_header(environ, rendered.links)))
+    if coding != IDENTITY:
+        headers.append(("Content-Encoding", coding))
+    headers += [("Content-Type", JSON), ("Content-Length", str(len(encoded.body)))]
+    return Answer("200 OK", headers, encoded.body)
 
 
 def json_response(rendered: Rendered, cache_control: str) -> Response:
-    """A 200 with the body, or a 304 when the client's If-None-Match already names its ETag."""
-    headers = [("ETag", rendered.etag), ("Cache-Control", cache_control)]
-    if "If-None-Match" in request.headers and request.if_none_match.contains_weak(rendered.etag[1:-1]):
-        return Response(status=304, headers=headers)
-    return Response(rendered.body, headers=headers, content_type=JSON)
+    """`answer()` as a Flask response, for the request being handled."""
+    sent = answer(rendered, cache_control, request.environ)
+    return Response(sent.body, status=sent.status, headers=sent.headers)
 
 
 def memory_key(environ: WSGIEnvironment) -> tuple[str, str]:
@@ -61,13 +132,15 @@ def memory_key(environ: WSGIEnvironment) -> tuple[str, str]:
 class AnswerFromMemory:
     """Answers a GET or HEAD that was answered before in this generation straight from memory.
 
-    Only bodies rendered for exactly this path and query string are kept, and only 200s, so
-    validation, errors, 503s and first requests all go through Flask as usual.
+    `lookup` finds the body rendered for exactly this path and query string, if any; only 200s
+    are kept, so validation, errors, 503s and first requests all go through Flask as usual.
     """
 
-    def __init__(self, app: WSGIApplication, datasets: DatasetCache, cache_control: str):
+    def __init__(
+        self, app: WSGIApplication, lookup: Callable[[tuple[str, str]], Rendered | None], cache_control: str
+    ):
         self.app = app
-        self.datasets = datasets
+        self.lookup = lookup
         self.cache_control = cache_control
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -75,19 +148,17 @@ class AnswerFromMemory:
         if method not in ("GET", "HEAD"):
             return self.app(environ, start_response)
         try:
-            rendered = self.datasets.snapshot().responses.get(memory_key(environ))
-        except Exception:  # noqa: BLE001 - no snapshot yet or the database is down: Flask answers
+            rendered = self.lookup(memory_key(environ))
+        except Exception:  # noqa: BLE001 - no dataset yet or the database is down: Flask answers
             rendered = None
         if rendered is None:
             return self.app(environ, start_response)
-        headers = [("ETag", rendered.etag), ("Cache-Control", self.cache_control)]
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and parse_etags(if_none_match).contains_weak(rendered.etag[1:-1]):
-            start_response("304 NOT MODIFIED", headers)
-            return []
-        headers += [("Content-Type", JSON), ("Content-Length", str(len(rendered.body)))]
-        start_response("200 OK", headers)
-        return [] if method == "HEAD" else [rendered.body]
+        try:
+            sent = answer(rendered, self.cache_control, environ)
+        except NotAcceptable:
+            return self.app(environ, start_response)  # Flask gives the 406 in the API's error shape
+        start_response(sent.status, sent.headers)
+        return [] if method == "HEAD" else [sent.body]
 
 
 def error_response(status: int, code: str, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
@@ -128,4 +199,4 @@ class HeaderMiddleware:
         allowed = [("Access-Control-Allow-Origin", "*" if self.any_origin else origin)]
         if environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             return allowed + CORS_PREFLIGHT_HEADERS
-        return allowed + [("Access-Control-Expose-Headers", "ETag")]
+        return allowed + [CORS_EXPOSED_HEADERS]

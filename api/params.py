@@ -8,7 +8,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from api.errors import ApiError
+from api.problems import ApiError
 
 BOOLEANS = {"true": True, "false": False}
 

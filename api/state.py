@@ -9,8 +9,9 @@ from sqlalchemy import Engine
 
 from api import openapi
 from api.cache import DatasetCache
-from api.http import Rendered
+from api.http import CachePolicy
 from api.params import QueryRules
+from api.rendered import Rendered
 from shared.config import ApiSettings
 
 EXTENSION = "portfolio_api"
@@ -20,7 +21,7 @@ EXTENSION = "portfolio_api"
 class ApiState:
     settings: ApiSettings
     engine: Engine
-    datasets: DatasetCache
+    dataset_cache: DatasetCache
     rules: dict[str, QueryRules] = field(
         default_factory=lambda: {operation: openapi.query_rules(operation) for operation in openapi.operations()}
     )
@@ -28,7 +29,9 @@ class ApiState:
 
     @property
     def cache_control(self) -> str:
-        return f"public, max-age={self.settings.cache_max_age}"
+        """The Cache-Control of the published data's answers (the status and health checks say their own)."""
+        settings = self.settings
+        return CachePolicy(settings.cache_max_age, settings.stale_while_revalidate, settings.stale_if_error).header
 
 
 def state() -> ApiState:

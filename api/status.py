@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from api.dataset import read_version
 from api.documents import timestamp
-from api.errors import DATABASE_ERRORS, DatabaseUnavailable
-from api.http import Rendered, json_response
+from api.http import json_response
+from api.problems import DATABASE_ERRORS, DatabaseUnavailable
+from api.rendered import Rendered
 from api.state import state
 from shared.models import SyncRun, WorkerHeartbeat
 

@@ -9,9 +9,10 @@ from flask import Blueprint, Response, request, url_for
 
 from api import documents
 from api.dataset import Dataset
-from api.errors import ApiError, NotSynced
-from api.http import Rendered, json_response, memory_key
+from api.http import json_response, memory_key
 from api.listing import select_page
+from api.problems import ApiError, NotSynced
+from api.rendered import Rendered
 from api.state import state
 
 blueprint = Blueprint("data", __name__, url_prefix="/api/v1")
@@ -24,15 +25,15 @@ def cached(operation: str, build: Callable[[Dataset, dict[str, Any]], Any]) -> R
     before Flask is even called.
     """
     api = state()
-    snapshot = api.datasets.snapshot()
+    loaded = api.dataset_cache.current()
 
     def render() -> Rendered:
         params = api.rules[operation].parse(request.args)
-        if not snapshot.dataset.synced:
+        if not loaded.dataset.synced:
             raise NotSynced()
-        return Rendered.of(build(snapshot.dataset, params))
+        return Rendered.of(build(loaded.dataset, params), last_modified=loaded.dataset.version.changed_at)
 
-    rendered = snapshot.responses.get_or_render(memory_key(request.environ), render)
+    rendered = loaded.responses.get_or_render(memory_key(request.environ), render)
     return json_response(rendered, api.cache_control)
 
 

@@ -253,6 +253,10 @@ class ApiSettings:
 
     cors_origins: tuple[str, ...] = ()
     cache_max_age: int = 60
+    # How long a cache in front may keep serving an answer past max-age while it revalidates,
+    # and while the API answers 5xx or not at all (RFC 5861).
+    stale_while_revalidate: int = 300
+    stale_if_error: int = 86400
     generation_check_interval: float = 0.5
 
     @classmethod
@@ -265,6 +269,24 @@ class ApiSettings:
         return cls(
             cors_origins=origins,
             cache_max_age=int(_number(env, "API_CACHE_MAX_AGE", 60, minimum=0, integer=True)),
+            stale_while_revalidate=int(_number(env, "API_STALE_WHILE_REVALIDATE", 300, minimum=0, integer=True)),
+            stale_if_error=int(_number(env, "API_STALE_IF_ERROR", 86400, minimum=0, integer=True)),
+        )
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where gunicorn listens and how many processes it runs (`PORT`, `WEB_CONCURRENCY`, as PaaS set them)."""
+
+    port: int = 8000
+    web_concurrency: int = 2
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> ServerSettings:
+        env = os.environ if env is None else env
+        return cls(
+            port=int(_number(env, "PORT", 8000, minimum=1, integer=True)),
+            web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2, minimum=1, integer=True)),
         )
 
 

@@ -7,10 +7,12 @@ from datetime import time
 import pytest
 
 from shared.config import (
+    ApiSettings,
     ConfigError,
     DatabaseSettings,
     GitHubSettings,
     ScheduleSettings,
+    ServerSettings,
     parse_window,
 )
 from tests.helpers import run_syncer, syncer_env
@@ -82,3 +84,32 @@ def test_window_with_seconds_and_crossing_midnight():
 def test_unknown_timezone_is_rejected():
     with pytest.raises(ConfigError, match="SYNC_TIMEZONE"):
         ScheduleSettings.from_env({"SYNC_TIMEZONE": "Mars/Olympus"})
+
+
+def test_api_cache_allowances_default_to_five_minutes_revalidating_and_a_day_of_errors():
+    settings = ApiSettings.from_env({})
+    assert (settings.cache_max_age, settings.stale_while_revalidate, settings.stale_if_error) == (60, 300, 86400)
+
+
+def test_api_cache_allowances_are_read_in_seconds():
+    settings = ApiSettings.from_env({"API_STALE_WHILE_REVALIDATE": "30", "API_STALE_IF_ERROR": "0"})
+    assert (settings.stale_while_revalidate, settings.stale_if_error) == (30, 0)
+
+
+@pytest.mark.parametrize("variable", ["API_STALE_WHILE_REVALIDATE", "API_STALE_IF_ERROR"])
+def test_a_negative_cache_allowance_names_the_variable(variable):
+    with pytest.raises(ConfigError) as error:
+        ApiSettings.from_env({variable: "-1"})
+    assert error.value.variable == variable
+
+
+def test_server_settings_follow_the_paas_conventions():
+    assert ServerSettings.from_env({}) == ServerSettings(port=8000, web_concurrency=2)
+    assert ServerSettings.from_env({"PORT": "5000", "WEB_CONCURRENCY": "4"}) == ServerSettings(5000, 4)
+
+
+@pytest.mark.parametrize("env, variable", [({"PORT": "http"}, "PORT"), ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY")])
+def test_wrong_server_settings_name_the_variable(env, variable):
+    with pytest.raises(ConfigError) as error:
+        ServerSettings.from_env(env)
+    assert error.value.variable == variable

@@ -40,3 +40,17 @@ def test_a_wrong_setting_stops_gunicorn_with_one_line_and_no_traceback(sqlite_ur
     assert result.stderr.strip().splitlines() == [
         "error: CORS_ORIGINS: expected comma-separated origins such as https://example.com or * (got 'not-an-origin')"
     ]
+
+
+def test_a_port_that_is_no_number_stops_gunicorn_with_one_line(sqlite_url):
+    result = subprocess.run(
+        [GUNICORN, "api:create_app()"],
+        cwd=ROOT,
+        env=syncer_env(sqlite_url, PORT="eighty"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == ["error: PORT: expected an integer >= 1 (got 'eighty')"]

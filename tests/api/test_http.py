@@ -39,12 +39,13 @@ def test_same_body_same_etag_different_body_different_etag(engine, client):
     assert first.headers["ETag"] == second.headers["ETag"] != other.headers["ETag"]
 
 
-def test_cache_control_is_public_with_the_configured_max_age(engine, make_client):
+def test_cache_control_is_public_with_the_configured_max_age_and_stale_allowances(engine, make_client):
     publish(engine, repository(1, "alice/a"))
+    client = make_client(cache_max_age=123, stale_while_revalidate=45, stale_if_error=600)
 
-    response = make_client(cache_max_age=123).get("/api/v1/languages")
+    response = client.get("/api/v1/languages")
 
-    assert response.headers["Cache-Control"] == "public, max-age=123"
+    assert response.headers["Cache-Control"] == "public, max-age=123, stale-while-revalidate=45, stale-if-error=600"
 
 
 def test_every_answer_has_the_security_headers(engine, client):
