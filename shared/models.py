@@ -116,6 +116,8 @@ class Repository(Base):
     contributions: Mapped[list[RepositoryContributor]] = relationship(
         back_populates="repository", cascade="all, delete-orphan", passive_deletes=True
     )
+    readme: Mapped[Readme | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    release: Mapped[Release | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
 
 class Language(Base):
