@@ -28,8 +28,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One visible repository with its contributors; owner and name are case-insensitive. */
+        /** One visible repository with its contributors and README; owner and name are case-insensitive. */
         get: operations["getRepository"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/owners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The mirrored GitHub accounts (GITHUB_OWNERS) with their profiles and pins, by login. */
+        get: operations["listOwners"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/owners/{login}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One mirrored GitHub account; login is case-insensitive. */
+        get: operations["getOwner"];
         put?: never;
         post?: never;
         delete?: never;
@@ -141,11 +175,30 @@ export interface components {
         };
         /** Format: date-time */
         Timestamp: string | null;
+        /**
+         * @description GitHub's colour for the language; null when unknown or GitHub has none.
+         * @example #3572A5
+         */
+        Color: string | null;
         LanguageShare: {
             name: string;
             bytes: number;
             percent: number;
+            color: components["schemas"]["Color"];
         };
+        /** @description The latest release; null when there is none or it is not known yet. */
+        Release: {
+            tag: string;
+            name: string | null;
+            published_at: components["schemas"]["Timestamp"];
+            url: string;
+        } | null;
+        /** @description The social preview image (GitHub's openGraphImageUrl); null when unknown (no GraphQL token, or not asked yet). */
+        SocialImage: {
+            url: string;
+            /** @description The owner uploaded it; false: GitHub's generated card. */
+            custom: boolean;
+        } | null;
         Links: {
             github: string;
             homepage: string | null;
@@ -191,11 +244,19 @@ export interface components {
             contributors_status: "ok" | "empty" | "unavailable";
             /** @description null when contributors_status is unavailable. */
             contributors_count: number | null;
+            /** @description A mirrored owner pinned it; null when the pins are not known (no GraphQL token, or not fetched yet). */
+            pinned: boolean | null;
+            /** @description Its place among the pins, from 1 (the lowest when several owners pinned it); null when not pinned. */
+            pinned_position: number | null;
+            release: components["schemas"]["Release"];
+            social_image: components["schemas"]["SocialImage"];
         };
         /** @description What a portfolio card shows. */
         Repository: components["schemas"]["RepositoryFields"];
-        /** @description A repository with its contributors. */
+        /** @description A repository with its contributors and README. */
         RepositoryDetail: {
+            /** @description GitHub's rendering of the README, sanitized (safe to insert as is; links and images absolute). null when there is none, it is larger than 1 MiB, or it is not known yet. */
+            readme_html: string | null;
             /** @description Most contributions first; null when contributors_status is unavailable. */
             contributors: components["schemas"]["Contribution"][] | null;
         } & components["schemas"]["RepositoryFields"];
@@ -225,10 +286,39 @@ export interface components {
                 name: string;
                 bytes: number;
                 percent: number;
+                color: components["schemas"]["Color"];
                 /** @description Visible repositories with code in this language. */
                 repositories: number;
             }[];
             total_bytes: number;
+        };
+        /** @description A mirrored GitHub account's profile (GET /users/{login}); empty text fields are null. */
+        Owner: {
+            login: string;
+            /** @description GitHub's id: stable across renames. */
+            id: number;
+            /** @enum {string} */
+            type: "User" | "Organization";
+            name: string | null;
+            avatar_url: string;
+            html_url: string;
+            /** @description An organisation's description. */
+            bio: string | null;
+            blog: string | null;
+            location: string | null;
+            company: string | null;
+            twitter_username: string | null;
+            public_repos: number;
+            followers: number;
+            following: number;
+            created_at: components["schemas"]["Timestamp"];
+            /** @description full_name of each pinned repository, in GitHub's order (hidden and unpublished ones left out); [] when none, null when not known (no GraphQL token, or not fetched yet). */
+            pinned: string[] | null;
+        };
+        OwnerList: {
+            /** @description By login, case-insensitively. */
+            items: components["schemas"]["Owner"][];
+            total: number;
         };
         ContributorTotals: {
             items: ({
@@ -287,7 +377,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No visible repository has that name. */
+        /** @description No visible repository, or no mirrored owner, has that name. */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -339,9 +429,11 @@ export interface operations {
                 archived?: boolean;
                 /** @description Only featured (true) or only non-featured (false) repositories. */
                 featured?: boolean;
-                /** @description curated: curated positions first, then featured, then most stars, then name. The others sort by that field, ties by name. */
-                sort?: "curated" | "stars" | "pushed" | "updated" | "created" | "name";
-                /** @description Sort direction. Default: desc for stars and timestamps, asc for name and curated. Missing timestamps sort last either way. */
+                /** @description Only repositories a mirrored owner pinned (true) or only those known not to be pinned (false); repositories whose pinned is null match neither. */
+                pinned?: boolean;
+                /** @description curated: curated positions first, then featured, then pinned (by pinned_position), then most stars, then name. pinned: pinned repositories first by pinned_position, then the rest by most stars, then name. The others sort by that field, ties by name. */
+                sort?: "curated" | "pinned" | "stars" | "pushed" | "updated" | "created" | "name";
+                /** @description Sort direction. Default: desc for stars and timestamps, asc for name, curated and pinned (desc reverses those two). Missing timestamps sort last either way. */
                 order?: "asc" | "desc";
                 /** @description Page number, from 1. */
                 page?: number;
@@ -394,6 +486,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RepositoryDetail"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOwners: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The owners. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnerList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getOwner: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                login: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The owner. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Owner"];
                 };
             };
             304: components["responses"]["NotModified"];
