@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -108,7 +109,7 @@ def test_a_repository_page_shows_its_detail_on_the_server(site, synced_api):
     assert response.status_code == 200
     html = response.text
     assert f"<h1>{detail['full_name']}</h1>" in html
-    assert f"<title>{detail['full_name']} · Portfolio</title>" in html
+    assert unescape(re.search(r"<title>(.*?)</title>", html).group(1)) == f"{detail['full_name']} · Portfolio"
     assert 'href="https://demo.example.com/"' in html
     for share in detail["languages"]:
         assert f'data-language="{share["name"]}"' in html
