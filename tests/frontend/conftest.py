@@ -10,7 +10,7 @@ from tests.api.data import migrated_sqlite
 from tests.api.servers import free_port, gunicorn
 from tests.e2e.processes import fake_github_process
 from tests.frontend import starter
-from tests.frontend.content import OWNER, add_curated_and_content
+from tests.frontend.content import OWNER, Content, add_curated_and_content
 from tests.helpers import run_syncer, syncer_env
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,19 +34,29 @@ def starter_entry():
 
 
 @pytest.fixture(scope="session")
-def synced_api(tmp_path_factory):
+def synced(tmp_path_factory):
     """gunicorn on a database `syncer once` filled from the fake GitHub, plus curated and content rows."""
     url = migrated_sqlite(tmp_path_factory.mktemp("frontend") / "portfolio.db")
     with fake_github_process() as fake:
         fake.call("populate", [OWNER], 16, 7)
         env = syncer_env(url, GITHUB_API_URL=fake.url, GITHUB_OWNERS=OWNER, GITHUB_TOKEN="ghp_frontend_tests")
-        synced = run_syncer("once", env=env)
-        assert synced.returncode == 0, synced.stderr
+        result = run_syncer("once", env=env)
+        assert result.returncode == 0, result.stderr
     engine = make_engine(url)
-    add_curated_and_content(engine)
+    content = add_curated_and_content(engine)
     engine.dispose()
     with gunicorn(url) as api:
-        yield api
+        yield api, content
+
+
+@pytest.fixture(scope="session")
+def synced_api(synced) -> str:
+    return synced[0]
+
+
+@pytest.fixture(scope="session")
+def content(synced) -> Content:
+    return synced[1]
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
+from tests.frontend.content import OWNER_BIO, PLAIN_README, RELEASE_NAME, RELEASE_TAG
+
 pytestmark = pytest.mark.slow
 
 
@@ -60,14 +62,28 @@ def test_the_list_page_is_rendered_on_the_server_in_the_apis_order(site, synced_
     assert f"{expected['total']} repositories" in response.text
 
 
-def test_a_featured_repository_is_highlighted(site, synced_api):
-    (featured,) = api_list(synced_api, featured="true")["items"]
+def test_pinned_repositories_come_first_in_the_owners_order_and_say_so(site, content):
+    cards = cards_of(requests.get(site + "/", timeout=30).text)
 
+    assert tuple(card["full_name"] for card in cards[: len(content.pinned)]) == content.pinned
+    assert [card["full_name"] for card in cards if "pinned" in card["classes"]] == list(content.pinned)
+    assert all("Pinned" in card["text"] for card in cards[: len(content.pinned)])
+
+
+def test_a_featured_repository_is_highlighted(site, content):
     cards = {card["full_name"]: card for card in cards_of(requests.get(site + "/", timeout=30).text)}
 
-    assert "featured" in cards[featured["full_name"]]["classes"]
-    assert "Featured" in cards[featured["full_name"]]["text"]
-    assert not [name for name, card in cards.items() if "featured" in card["classes"] and name != featured["full_name"]]
+    assert "featured" in cards[content.featured]["classes"]
+    assert "Featured" in cards[content.featured]["text"]
+    assert [name for name, card in cards.items() if "featured" in card["classes"]] == [content.featured]
+
+
+def test_the_owners_profile_is_the_header_of_every_page(site, content):
+    for path in ("/", f"/repos/{content.featured}"):
+        html = requests.get(site + path, timeout=30).text
+
+        assert '<div class="owner" data-login="alice">' in html, path
+        assert "<h1>Alice Example</h1>" in html and OWNER_BIO in html, path
 
 
 def test_the_language_filter_shows_what_the_api_gives_for_that_language(site, synced_api):
@@ -100,21 +116,32 @@ def test_the_second_page_shows_the_apis_second_page_and_links_back(site, synced_
     assert 'rel="prev"' in html and f"Page 2 of {pages}" in html
 
 
-def test_a_repository_page_shows_its_detail_on_the_server(site, synced_api):
-    (featured,) = api_list(synced_api, featured="true")["items"]
-    detail = requests.get(f"{synced_api}/api/v1/repos/{featured['full_name']}", timeout=10).json()
+def test_a_repository_page_shows_its_detail_on_the_server(site, synced_api, content):
+    detail = requests.get(f"{synced_api}/api/v1/repos/{content.featured}", timeout=10).json()
 
-    response = requests.get(f"{site}/repos/{featured['full_name']}", timeout=30)
+    response = requests.get(f"{site}/repos/{content.featured}", timeout=30)
 
     assert response.status_code == 200
     html = response.text
     assert f"<h1>{detail['full_name']}</h1>" in html
     assert unescape(re.search(r"<title>(.*?)</title>", html).group(1)) == f"{detail['full_name']} · Portfolio"
     assert 'href="https://demo.example.com/"' in html
-    for share in detail["languages"]:
-        assert f'data-language="{share["name"]}"' in html
     for person in detail["contributors"] or ():
         assert f'data-login="{person["login"]}"' in html
+    assert f'<section class="readme markdown-body">{PLAIN_README}</section>' in html
+    assert RELEASE_NAME in html and f'<span class="tag">{RELEASE_TAG}</span>' in html
+
+
+def test_the_language_bar_is_in_the_apis_colours_and_proportions(site, synced_api, content):
+    detail = requests.get(f"{synced_api}/api/v1/repos/{content.featured}", timeout=10).json()
+    assert len(detail["languages"]) >= 2
+
+    html = requests.get(f"{site}/repos/{content.featured}", timeout=30).text
+
+    for share in detail["languages"]:
+        assert (
+            f'data-language="{share["name"]}" style="width:{share["percent"]}%;background-color:{share["color"]};"'
+        ) in html
 
 
 def test_an_unknown_repository_is_a_404_page_that_says_so(site):
