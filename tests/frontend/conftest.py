@@ -45,8 +45,9 @@ def synced(tmp_path_factory):
     engine = make_engine(url)
     content = add_curated_and_content(engine)
     engine.dispose()
-    with gunicorn(url) as api:
-        yield api, content
+    site_port = free_port()  # known before the API starts: the browser reads the API from the site's origin
+    with gunicorn(url, CORS_ORIGINS=f"http://127.0.0.1:{site_port}") as api:
+        yield api, content, site_port
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +61,9 @@ def content(synced) -> Content:
 
 
 @pytest.fixture(scope="session")
-def site(starter_entry, synced_api):
-    with starter.starter_server(starter_entry, synced_api) as base:
+def site(starter_entry, synced):
+    api, _, port = synced
+    with starter.starter_server(starter_entry, api, port) as base:
         yield base
 
 

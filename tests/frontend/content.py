@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from shared.models import Language, Repository
-from tests.api.data import COLORS, bump_generation, extra, owner, readme, release
+from tests.api.data import bump_generation, extra, owner, readme, release
 
 OWNER = "alice"
 OWNER_ID = 4242
@@ -25,6 +25,13 @@ HOSTILE_README = (
 # What a sanitized README looks like: GitHub's markup, no script.
 PLAIN_README = '<h2>Usage</h2><p>Run <code>rocket --help</code>.</p><ul><li>fast</li><li>small</li></ul>'
 SANITIZER = "syncer.readme"  # the content sync's nh3 sanitizer (branch content-sync)
+# GitHub's colours (linguist) for the fake GitHub's languages, as a content sync stores them.
+GITHUB_COLORS = {
+    "Python": "#3572A5", "JavaScript": "#f1e05a", "TypeScript": "#3178c6", "Go": "#00ADD8", "Rust": "#dea584",
+    "C": "#555555", "C++": "#f34b7d", "Shell": "#89e051", "HTML": "#e34c26", "CSS": "#663399",
+    "Dockerfile": "#384d54", "Makefile": "#427819", "Java": "#b07219", "Ruby": "#701516",
+    "Jupyter Notebook": "#DA5B0B",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ def add_curated_and_content(engine: Engine) -> Content:
             hostile = next(repo for repo in public if repo is not featured and repo not in pinned)
             session.add(readme(hostile.id, sanitized(HOSTILE_README, hostile.html_url)))
         for language in session.scalars(select(Language)):
-            language.color = COLORS.get(language.name, "#123456")
+            language.color = GITHUB_COLORS.get(language.name)
         bump_generation(session)
         return Content(
             featured=featured.full_name,

@@ -61,9 +61,9 @@ def build() -> Path:
 
 
 @contextmanager
-def starter_server(entry: Path, api: str) -> Iterator[str]:
+def starter_server(entry: Path, api: str, port: int | None = None) -> Iterator[str]:
     """`node .output/server/index.mjs` with PORT and NUXT_PUBLIC_PORTFOLIO_API; yields its base URL."""
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [shutil.which("node") or "node", str(entry)],
         cwd=STARTER,

@@ -11,6 +11,8 @@ import requests
 
 from tests.frontend.content import OWNER_BIO, PLAIN_README, RELEASE_NAME, RELEASE_TAG
 
+GREY = "#8b949e"  # the starter's colour for a language GitHub has none for
+
 pytestmark = pytest.mark.slow
 
 
@@ -140,7 +142,7 @@ def test_the_language_bar_is_in_the_apis_colours_and_proportions(site, synced_ap
 
     for share in detail["languages"]:
         assert (
-            f'data-language="{share["name"]}" style="width:{share["percent"]}%;background-color:{share["color"]};"'
+            f'data-language="{share["name"]}" style="width:{share["percent"]}%;background-color:{share["color"] or GREY};"'
         ) in html
 
 
