@@ -1,16 +1,21 @@
-"""Benchmark the read API against a bare Flask endpoint under the same gunicorn settings, with wrk.
+"""Benchmark the read API with wrk: identity beside gzip, and against bare Flask sending the same bytes.
 
-    python bench/api.py [--seconds 10] [--connections 32] [--path /api/v1/repos]
+    python bench/api.py [--seconds 10] [--rounds 3] [--connections 32] [--path '/api/v1/repos?per_page=100']
 
 Builds a 200-repository SQLite dataset, starts `gunicorn 'api:create_app()'` and
-`gunicorn 'bench.api:bare_app()'` with the repository's gunicorn.conf.py, drives each with wrk
-in alternating rounds, and prints requests/s, their ratio, and p50/p99 latency (medians).
-Targets: the API at >= 0.8 x the bare endpoint's throughput, p99 <= 20 ms at 32 connections.
+`gunicorn 'bench.api:bare_app()'` (a Flask view returning the API's identity body, read once)
+with the repository's gunicorn.conf.py, drives them with wrk in alternating rounds, and prints
+requests/s, p50/p99 latency (medians) and the bytes one answer takes on the wire.
+Targets: gzip at >= 0.95 x identity's throughput (nothing is compressed per request), gzip's wire
+bytes <= 15 % of identity's, the API at >= 1.2 x bare Flask with the same bytes, p99 <= 20 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import http.client
+import json
 import os
 import re
 import shutil
@@ -21,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,19 +36,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REPOSITORIES = 200
 LANGUAGES = ["Python", "Go", "Rust", "TypeScript", "Shell", "C", "HTML", "CSS"]
-TARGET_RATIO = 0.8
+TARGET_RATIO = 1.2
+TARGET_GZIP_RATIO = 0.95
+TARGET_GZIP_BYTES = 0.15
 TARGET_P99_MS = 20.0
+BODY_FILE = "BENCH_BODY_FILE"
+GZIP = {"Accept-Encoding": "gzip"}
 
 
 def bare_app():
-    """The baseline: Flask answering a constant string, nothing else."""
-    from flask import Flask
+    """The baseline: a Flask view answering the bytes in $BENCH_BODY_FILE (read once) as JSON."""
+    from flask import Flask, Response
 
+    body = Path(os.environ[BODY_FILE]).read_bytes()
     app = Flask(__name__)
 
     @app.get("/")
-    def constant() -> str:
-        return "ok"
+    def same_bytes() -> Response:
+        return Response(body, content_type="application/json")
 
     return app
 
@@ -162,11 +173,12 @@ def _milliseconds(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url: str, seconds: int, connections: int) -> Result:
-    subprocess.run(["wrk", "-t1", "-c4", "-d1s", url], check=True, capture_output=True)  # warm every thread
+def run_wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None) -> Result:
+    header_args = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
+    subprocess.run(["wrk", "-t1", "-c4", "-d1s", *header_args, url], check=True, capture_output=True)  # warm up
     # One wrk thread drives 32 connections with ease and leaves the two cores to the servers.
     output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *header_args, url],
         check=True,
         capture_output=True,
         text=True,
@@ -191,12 +203,43 @@ def median_result(results: list[Result]) -> Result:
     )
 
 
+@dataclass
+class Wire:
+    """One answer as it crosses the network: status line and headers, and the body as sent."""
+
+    header_bytes: int
+    body: bytes
+    encoding: str | None
+
+    @property
+    def total(self) -> int:
+        return self.header_bytes + len(self.body)
+
+
+def fetch_wire(base: str, path: str, headers: dict[str, str] | None = None) -> Wire:
+    """GET `path` with http.client, which leaves a Content-Encoding as it is, and count its bytes."""
+    parts = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"GET {path}: {response.status} {body[:200]!r}")
+        head = f"HTTP/1.1 {response.status} {response.reason}\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in response.getheaders()
+        )
+        return Wire(len(head.encode()) + 2, body, response.getheader("Content-Encoding"))
+    finally:
+        connection.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of one wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs per endpoint; medians are shown")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--path", default="/api/v1/repos")
+    parser.add_argument("--path", default="/api/v1/repos?per_page=100")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
@@ -209,28 +252,62 @@ def main() -> int:
         }
         env["DATABASE_URL"] = build_dataset(Path(directory) / "bench.db")
         env["PYTHONPATH"] = str(ROOT)
-        runs: dict[str, list[Result]] = {"api": [], "bare": []}
-        # Both servers up at once (the idle one costs nothing); runs alternate so that other load
-        # on the machine falls on both alike.
-        with serve("api:create_app()", env) as api_base, serve("bench.api:bare_app()", env) as bare_base:
-            for _ in range(args.rounds):
-                runs["api"].append(run_wrk(api_base + args.path, args.seconds, args.connections))
-                runs["bare"].append(run_wrk(bare_base + "/", args.seconds, args.connections))
-    api, bare = median_result(runs["api"]), median_result(runs["bare"])
+        runs: dict[str, list[Result]] = {"identity": [], "gzip": [], "bare": []}
+        with serve("api:create_app()", env) as api_base:
+            identity, gzipped = fetch_wire(api_base, args.path), fetch_wire(api_base, args.path, GZIP)
+            body_file = Path(directory) / "body.json"
+            body_file.write_bytes(identity.body)
+            # Both servers up at once (the idle one costs nothing); runs alternate so that other load
+            # on the machine falls on all alike.
+            with serve("bench.api:bare_app()", {**env, BODY_FILE: str(body_file)}) as bare_base:
+                bare = fetch_wire(bare_base, "/")
+                for _ in range(args.rounds):
+                    runs["identity"].append(run_wrk(api_base + args.path, args.seconds, args.connections))
+                    runs["gzip"].append(run_wrk(api_base + args.path, args.seconds, args.connections, GZIP))
+                    runs["bare"].append(run_wrk(bare_base + "/", args.seconds, args.connections))
+    results = {name: median_result(found) for name, found in runs.items()}
+    return report(args, results, {"identity": identity, "gzip": gzipped, "bare": bare})
 
-    ratio = api.requests_per_second / bare.requests_per_second
+
+def report(args, results: dict[str, Result], wires: dict[str, Wire]) -> int:
+    cards = len(json.loads(wires["identity"].body)["items"])
     print(
-        f"{REPOSITORIES} repositories, {args.connections} connections, {os.cpu_count()} cores, "
-        f"median of {args.rounds} alternating {args.seconds}-second wrk runs"
+        f"{REPOSITORIES} repositories, GET {args.path} ({cards} cards), {args.connections} connections, "
+        f"{os.cpu_count()} cores, median of {args.rounds} alternating {args.seconds}-second wrk runs"
     )
-    print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for name, result in ((f"GET {args.path}", api), ("bare Flask constant", bare)):
-        print(f"{name:<28}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}{result.p99_ms:>10.2f}")
+    print(f"{'endpoint':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'wire bytes':>12}")
+    rows = (
+        ("API, identity", "identity"),
+        ("API, Accept-Encoding: gzip", "gzip"),
+        ("bare Flask, the same bytes", "bare"),
+    )
+    for label, name in rows:
+        result = results[name]
+        print(
+            f"{label:<34}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}{result.p99_ms:>10.2f}"
+            f"{wires[name].total:>12}"
+        )
         if result.errors:
-            print(f"  {name}: {result.errors}")
-    print(f"ratio API / bare: {ratio:.2f} (target >= {TARGET_RATIO})")
-    met = ratio >= TARGET_RATIO and api.p99_ms <= TARGET_P99_MS and not api.errors
-    print(f"targets {'met' if met else 'NOT met'}: p99 {api.p99_ms:.2f} ms (target <= {TARGET_P99_MS:g} ms)")
+            print(f"  {label}: {result.errors}")
+    if wires["gzip"].encoding != "gzip" or gzip.decompress(wires["gzip"].body) != wires["identity"].body:
+        print("the gzip answer is not the identity body gzipped")
+        return 1
+    identity, zipped, bare = results["identity"], results["gzip"], results["bare"]
+    gzip_ratio = zipped.requests_per_second / identity.requests_per_second
+    bytes_ratio = wires["gzip"].total / wires["identity"].total
+    bare_ratio = identity.requests_per_second / bare.requests_per_second
+    p99 = max(identity.p99_ms, zipped.p99_ms)
+    print(f"gzip / identity throughput: {gzip_ratio:.2f} (target >= {TARGET_GZIP_RATIO})")
+    print(f"gzip / identity wire bytes: {bytes_ratio:.1%} (target <= {TARGET_GZIP_BYTES:.0%})")
+    print(f"API / bare Flask (same bytes): {bare_ratio:.2f} (target >= {TARGET_RATIO})")
+    met = (
+        gzip_ratio >= TARGET_GZIP_RATIO
+        and bytes_ratio <= TARGET_GZIP_BYTES
+        and bare_ratio >= TARGET_RATIO
+        and p99 <= TARGET_P99_MS
+        and not (identity.errors or zipped.errors)
+    )
+    print(f"targets {'met' if met else 'NOT met'}: p99 {p99:.2f} ms (target <= {TARGET_P99_MS:g} ms)")
     return 0 if met else 1
 
 
