@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import current_app
 from sqlalchemy import Engine
@@ -27,7 +28,7 @@ class ApiState:
     )
     openapi_document: Rendered = field(default_factory=lambda: Rendered.of(openapi.document()))
 
-    @property
+    @cached_property
     def cache_control(self) -> str:
         """The Cache-Control of the published data's answers (the status and health checks say their own)."""
         settings = self.settings
