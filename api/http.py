@@ -93,15 +93,16 @@ def not_modified(environ: WSGIEnvironment, etag: str, last_modified: datetime | 
 def link_header(environ: WSGIEnvironment, links: tuple[tuple[str, str], ...]) -> str:
     """`<https://host/path?query>; rel="next", …` as GitHub sends it, absolute on the host that was asked."""
     host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
-    origin = f"{environ['wsgi.url_scheme']}://{host}{environ.get('SCRIPT_NAME', '')}"
+    origin = f"{environ['wsgi.url_scheme']}://{host}"  # the paths come from url_for: SCRIPT_NAME included
     return ", ".join(f'<{origin}{path}>; rel="{rel}"' for rel, path in links)
 
 
 def answer(rendered: Rendered, cache_control: str, environ: WSGIEnvironment) -> Answer:
     """The 200 or 304 for `rendered` in the encoding the request accepts; NotAcceptable if none."""
-    coding = choose_coding(environ.get("HTTP_ACCEPT_ENCODING"), tuple(rendered.encodings))
+    available = tuple(rendered.encodings)
+    coding = choose_coding(environ.get("HTTP_ACCEPT_ENCODING"), available)
     if coding is None:
-        raise NotAcceptable(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        raise NotAcceptable(environ.get("HTTP_ACCEPT_ENCODING", ""), available)
     encoded = rendered.encoded(coding)
     headers = [("ETag", encoded.etag), ("Cache-Control", cache_control)]
     if rendered.encodings:

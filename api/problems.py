@@ -36,11 +36,10 @@ class DatabaseUnavailable(ApiError):
 
 
 class NotAcceptable(ApiError):
-    def __init__(self, accept_encoding: str):
+    def __init__(self, accept_encoding: str, available: tuple[str, ...]):
+        codings = ", ".join(("identity", *available))
         super().__init__(
-            406,
-            "not_acceptable",
-            f"Accept-Encoding {accept_encoding!r} excludes every encoding this API has: identity, gzip, br",
+            406, "not_acceptable", f"Accept-Encoding {accept_encoding!r} excludes every encoding of this answer: {codings}"
         )
 
 

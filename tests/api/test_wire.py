@@ -132,7 +132,10 @@ def test_nothing_acceptable_is_406_json_from_flask_and_from_memory(engine, clien
     refused = client.get("/api/v1/repos", headers={"Accept-Encoding": "identity;q=0"})
 
     assert refused.status_code == 406
-    assert refused.get_json()["error"]["code"] == "not_acceptable"
+    assert refused.get_json()["error"] == {
+        "code": "not_acceptable",
+        "message": "Accept-Encoding 'identity;q=0' excludes every encoding of this answer: identity, br, gzip",
+    }
 
 
 def test_errors_and_tiny_answers_stay_plain(engine, client):
@@ -221,6 +224,14 @@ def test_the_link_header_from_memory_names_the_host_that_was_asked(engine, clien
     again = client.get("/api/v1/repos?per_page=1", base_url="http://second.example:8080")
 
     assert again.headers["Link"] == '<http://second.example:8080/api/v1/repos?page=2&per_page=1>; rel="next"'
+
+
+def test_the_link_header_keeps_the_prefix_the_api_is_mounted_under(engine, client):
+    publish(engine, *many(3))
+
+    response = client.get("/api/v1/repos?per_page=1", base_url="https://example.com/portfolio/")
+
+    assert response.headers["Link"] == '<https://example.com/portfolio/api/v1/repos?page=2&per_page=1>; rel="next"'
 
 
 def test_a_single_page_and_a_repository_have_no_link_header(engine, client):
