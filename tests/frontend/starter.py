@@ -91,3 +91,15 @@ def generate_types(output: Path) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def typecheck() -> subprocess.CompletedProcess:
+    """`nuxi typecheck` (vue-tsc over the pages, components and the generated types)."""
+    return subprocess.run(
+        [str(STARTER / "node_modules" / ".bin" / "nuxi"), "typecheck"],
+        cwd=STARTER,
+        env=node_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

@@ -30,3 +30,11 @@ def test_the_types_describe_every_operation_of_the_document():
 
     for operation in openapi.operations():
         assert f"    {operation}: {{" in text, operation
+
+
+def test_the_starter_type_checks_against_the_generated_types():
+    starter.install()
+
+    result = starter.typecheck()
+
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
