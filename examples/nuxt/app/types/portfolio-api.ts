@@ -246,7 +246,7 @@ export interface components {
             contributors_count: number | null;
             /** @description A mirrored owner pinned it; null when the pins are not known (no GraphQL token, or not fetched yet). */
             pinned: boolean | null;
-            /** @description Its place among the pins, from 1 (the lowest when several owners pinned it); null when not pinned. */
+            /** @description Its place among the visible pins of the owner that pinned it, from 1 (hidden ones are not counted; the first place when several owners pinned it); null when not pinned. */
             pinned_position: number | null;
             release: components["schemas"]["Release"];
             social_image: components["schemas"]["SocialImage"];
