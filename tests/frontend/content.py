@@ -15,6 +15,8 @@ OWNER = "alice"
 OWNER_ID = 4242
 OWNER_BIO = "Builds small tools that do one thing well."
 DEMO_URL = "https://demo.example.com/"
+VIDEO_URL = "https://videos.example.com/walkthrough"
+SCRIPT_URL = "javascript:alert(document.domain)"  # a link no page may make clickable
 RELEASE_TAG = "v2.1.0"
 RELEASE_NAME = "Second spring"
 # A README as GitHub might render a hostile one: each of these would run script if it reached a page as is.
@@ -64,7 +66,8 @@ def add_curated_and_content(engine: Engine) -> Content:
         ).all()
         featured = max(public, key=lambda repo: (len(repo.languages), repo.full_name))
         pinned = [repo for repo in public if repo is not featured][:2]  # the fewest stars: pins must lead anyway
-        session.add(extra(featured.full_name, featured=True, demo_url=DEMO_URL))
+        session.add(extra(featured.full_name, featured=True, demo_url=DEMO_URL, video_urls=[VIDEO_URL]))
+        session.add(extra(pinned[0].full_name, demo_url=SCRIPT_URL, video_urls=[SCRIPT_URL]))
         session.add(owner(OWNER_ID, OWNER, *(repo.id for repo in pinned), name="Alice Example", bio=OWNER_BIO))
         session.add(release(featured.id, RELEASE_TAG, name=RELEASE_NAME, url=f"{featured.html_url}/releases/tag/v2"))
         session.add(readme(featured.id, PLAIN_README))

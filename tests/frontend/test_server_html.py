@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from tests.frontend.content import OWNER_BIO, PLAIN_README, RELEASE_NAME, RELEASE_TAG
+from tests.frontend.content import DEMO_URL, OWNER_BIO, PLAIN_README, RELEASE_NAME, RELEASE_TAG, SCRIPT_URL, VIDEO_URL
 
 GREY = "#8b949e"  # the starter's colour for a language GitHub has none for
 
@@ -127,7 +127,8 @@ def test_a_repository_page_shows_its_detail_on_the_server(site, synced_api, cont
     html = response.text
     assert f"<h1>{detail['full_name']}</h1>" in html
     assert unescape(re.search(r"<title>(.*?)</title>", html).group(1)) == f"{detail['full_name']} · Portfolio"
-    assert 'href="https://demo.example.com/"' in html
+    assert f'<a href="{DEMO_URL}" class="demo">Live demo</a>' in html
+    assert f'<a href="{VIDEO_URL}" class="video">Video 1</a>' in html
     for person in detail["contributors"] or ():
         assert f'data-login="{person["login"]}"' in html
     assert f'<section class="readme markdown-body">{PLAIN_README}</section>' in html
@@ -144,6 +145,16 @@ def test_the_language_bar_is_in_the_apis_colours_and_proportions(site, synced_ap
         assert (
             f'data-language="{share["name"]}" style="width:{share["percent"]}%;background-color:{share["color"] or GREY};"'
         ) in html
+
+
+def test_a_javascript_url_in_the_data_never_becomes_a_link(site, synced_api, content):
+    detail = requests.get(f"{synced_api}/api/v1/repos/{content.pinned[0]}", timeout=10).json()
+    assert detail["links"]["demo"] == SCRIPT_URL
+
+    html = requests.get(f"{site}/repos/{content.pinned[0]}", timeout=30).text
+
+    assert not re.search(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", html, re.IGNORECASE)
+    assert 'class="demo"' not in html and 'class="video"' not in html
 
 
 def test_an_unknown_repository_is_a_404_page_that_says_so(site):
