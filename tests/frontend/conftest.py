@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -27,9 +30,19 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def starter_entry():
-    """`npm ci` (skipped when node_modules matches the lock file) and `nuxi build` (skipped when unchanged)."""
+def installed_starter() -> None:
+    """`npm ci`, skipped when node_modules matches the lock file. Without Node: skipped, or failed in CI."""
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        message = "the Nuxt starter's tests need Node and npm (Debian: apt-get install nodejs npm)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     starter.install()
+
+
+@pytest.fixture(scope="session")
+def starter_entry(installed_starter):
+    """The built server's entry point (`nuxi build`, skipped when the sources are unchanged)."""
     return starter.build()
 
 

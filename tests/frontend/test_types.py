@@ -11,8 +11,7 @@ pytestmark = pytest.mark.slow
 COMMITTED = starter.STARTER / "app" / "types" / "portfolio-api.ts"
 
 
-def test_the_committed_types_are_what_openapi_typescript_makes_of_the_current_document(tmp_path):
-    starter.install()
+def test_the_committed_types_are_what_openapi_typescript_makes_of_the_current_document(installed_starter, tmp_path):
     regenerated = tmp_path / "portfolio-api.ts"
 
     starter.generate_types(regenerated)
@@ -32,9 +31,7 @@ def test_the_types_describe_every_operation_of_the_document():
         assert f"    {operation}: {{" in text, operation
 
 
-def test_the_starter_type_checks_against_the_generated_types():
-    starter.install()
-
+def test_the_starter_type_checks_against_the_generated_types(installed_starter):
     result = starter.typecheck()
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
