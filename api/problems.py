@@ -38,9 +38,8 @@ class DatabaseUnavailable(ApiError):
 class NotAcceptable(ApiError):
     def __init__(self, accept_encoding: str, available: tuple[str, ...]):
         codings = ", ".join(("identity", *available))
-        super().__init__(
-            406, "not_acceptable", f"Accept-Encoding {accept_encoding!r} excludes every encoding of this answer: {codings}"
-        )
+        message = f"Accept-Encoding {accept_encoding!r} excludes every encoding of this answer: {codings}"
+        super().__init__(406, "not_acceptable", message)
 
 
 def is_missing_table(error: ProgrammingError) -> bool:

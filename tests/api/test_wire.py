@@ -22,7 +22,8 @@ PROJECTS = 40
 
 def many(count: int = PROJECTS) -> list:
     """Enough repositories that the list is worth compressing (new rows: each session adds its own)."""
-    return [repository(i, f"alice/project-{i:02d}", description="A portfolio project " * 5) for i in range(1, count + 1)]
+    description = "A portfolio project " * 5
+    return [repository(i, f"alice/project-{i:02d}", description=description) for i in range(1, count + 1)]
 
 
 def changed_at(engine) -> datetime:

@@ -1,4 +1,4 @@
-"""What the starter's test database holds besides the sync: curated extras and the content rows a content sync writes."""
+"""What the starter's test database holds besides the sync: curated extras and the rows a content sync writes."""
 
 from __future__ import annotations
 

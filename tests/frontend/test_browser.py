@@ -14,7 +14,9 @@ pytestmark = pytest.mark.slow
 
 
 # The machine has no internet: avatars and other images from elsewhere get a placeholder.
-PLACEHOLDER = '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="32" fill="#8c959f"/></svg>'
+PLACEHOLDER = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="32" fill="#8c959f"/></svg>'
+)
 ELSEWHERE = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 
 

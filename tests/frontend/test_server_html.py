@@ -27,8 +27,8 @@ class Cards(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "article" and "data-full-name" in attributes:
-            self.cards.append({"full_name": attributes["data-full-name"], "classes": attributes.get("class", "").split(),
-                               "text": ""})
+            classes = attributes.get("class", "").split()
+            self.cards.append({"full_name": attributes["data-full-name"], "classes": classes, "text": ""})
             self._depth = 1
         elif self._depth:
             self._depth += 1
@@ -142,9 +142,8 @@ def test_the_language_bar_is_in_the_apis_colours_and_proportions(site, synced_ap
     html = requests.get(f"{site}/repos/{content.featured}", timeout=30).text
 
     for share in detail["languages"]:
-        assert (
-            f'data-language="{share["name"]}" style="width:{share["percent"]}%;background-color:{share["color"] or GREY};"'
-        ) in html
+        style = f'width:{share["percent"]}%;background-color:{share["color"] or GREY};'
+        assert f'data-language="{share["name"]}" style="{style}"' in html
 
 
 def test_a_javascript_url_in_the_data_never_becomes_a_link(site, synced_api, content):
