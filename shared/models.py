@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -206,6 +207,15 @@ class DatasetState(Base):
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RunStatus(str, enum.Enum):
+    """How a sync run stands; stored as its value."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    ABANDONED = "abandoned"  # its process died or was stopped before it finished
+
+
 class SyncRun(Base):
     """One attempt to sync: what it did and how it ended."""
 
@@ -219,8 +229,7 @@ class SyncRun(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # "running", "success", "failed" or "abandoned" (its process died or was stopped).
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING.value)  # a RunStatus value
     added: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     removed: Mapped[int] = mapped_column(Integer, default=0)
@@ -233,13 +242,24 @@ class SyncRun(Base):
     generation: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[list] = mapped_column(JSONList, default=list)  # skipped repositories and why
     error: Mapped[str | None] = mapped_column(Text)
+    # Quiet runs in a row (succeeded, changed nothing) fold into one row: how many it stands for,
+    # with their requests and points summed, started_at of the first and finished_at of the last.
+    runs: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class HttpCacheEntry(Base):
-    """A GitHub response kept for conditional requests; keyed per token fingerprint and URL."""
+    """A GitHub response kept for conditional requests and read back by the publish.
+
+    Keyed per token fingerprint and URL; tagged with the repository or owner it is about, so the
+    responses of what is gone (and of an old token) can be pruned.
+    """
 
     __tablename__ = "http_cache"
-    __table_args__ = (MYSQL_TABLE_ARGS,)
+    __table_args__ = (
+        Index("ix_http_cache_repository_id", "repository_id"),
+        Index("ix_http_cache_fingerprint", "fingerprint"),
+        MYSQL_TABLE_ARGS,
+    )
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(fingerprint, url)
     url: Mapped[str] = mapped_column(Text)
@@ -248,6 +268,9 @@ class HttpCacheEntry(Base):
     body: Mapped[str] = mapped_column(LongText)
     next_url: Mapped[str | None] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # of the token; NULL: from before 0005
+    repository_id: Mapped[int | None] = mapped_column(BigInteger)
+    owner_login: Mapped[str | None] = mapped_column(String(100))  # lower-cased
 
 
 class SyncLock(Base):

@@ -16,7 +16,8 @@ import os
 import signal
 import socket
 import threading
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -31,6 +32,7 @@ from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared import migrate
+from shared.clock import utcnow
 from shared.config import GitHubSettings, ScheduleSettings
 from shared.db import transaction
 from shared.models import DatasetState, WorkerHeartbeat
@@ -44,6 +46,14 @@ SYNC_JOB = "sync"
 HEARTBEAT_JOB = "heartbeat"
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 HEARTBEAT_RETENTION = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class FirstSync:
+    """When the worker syncs first after it starts, and why then."""
+
+    at: datetime
+    reason: str  # for the start-up log line; "" when it is simply the next window
 
 
 def run_worker(engine: Engine, github: GitHubSettings, schedule: ScheduleSettings) -> None:
@@ -66,43 +76,53 @@ class Worker:
         self.scheduler = BlockingScheduler(timezone=schedule.timezone, executors={"default": self.executor})
         self.zone = self.scheduler.timezone  # SYNC_TIMEZONE, else the machine's zone as APScheduler finds it
         self.trigger = WindowTrigger(schedule.window, self.zone)
-        self.first_sync_note = ""
+        self.first_sync: FirstSync | None = None
 
     def work(self) -> None:
-        """The whole life of the process."""
+        """The whole life of the process; whatever raises once the heartbeat is registered, teardown runs."""
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # before any thread starts: all inherit it
         threading.Thread(target=self.wait_for_stop_signal, name="stop-signal", daemon=True).start()
-        _quiet_apscheduler()
         migrate.upgrade(self.engine)
-        first_sync = self.plan_first_sync()
-        self.register_birth(first_sync)
-        self.schedule_jobs(first_sync)
-        self.scheduler.start()  # blocks until wait_for_stop_signal shuts the scheduler down
-        self.executor.shutdown(wait=True)  # a sync in flight has seen the stop event and abandons
-        self.register_death()
+        self.first_sync = self.plan_first_sync()
+        self.register_birth(self.first_sync.at)
+        try:
+            self.schedule_jobs(self.first_sync.at)
+            self.scheduler.start()  # blocks until wait_for_stop_signal shuts the scheduler down
+        finally:
+            self.teardown()
+
+    def teardown(self) -> None:
+        """Let a sync in flight abandon (it has seen the stop event, rolls back and releases the
+        lock), then mark the heartbeat stopped."""
+        self.stop.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.executor.shutdown(wait=True)
+        try:
+            self.register_death()
+        except SQLAlchemyError as error:
+            log.error("could not mark the heartbeat stopped: %s", str(error).splitlines()[0])
         log.info("worker stopped")
 
     # -- start-up ------------------------------------------------------------------------------
 
-    def plan_first_sync(self) -> datetime:
+    def plan_first_sync(self) -> FirstSync:
         """Right away when there is no dataset or it is older than SYNC_MAX_AGE_HOURS, else in the window."""
         now = datetime.now(self.zone)
         with transaction(self.engine) as session:
             state = session.get(DatasetState, 1)
         synced_at = state.synced_at if state else None
         if synced_at is None:
-            self.first_sync_note = " (right away: no dataset yet)"
-            return now
+            return FirstSync(now, "right away: no dataset yet")
         if now - synced_at > self.schedule.max_age:
             hours = (now - synced_at) / timedelta(hours=1)
-            self.first_sync_note = f" (right away: the last sync was {hours:.1f} h ago)"
-            return now
+            return FirstSync(now, f"right away: the last sync was {hours:.1f} h ago")
         # The window the last sync ran in is done for the day, also across restarts.
-        return self.trigger.get_next_fire_time(synced_at, now)
+        return FirstSync(self.trigger.get_next_fire_time(synced_at, now), "")
 
     def register_birth(self, first_sync: datetime) -> None:
         """Record this worker's heartbeat; forget workers not seen for a week."""
-        now = _now()
+        now = utcnow()
         with transaction(self.engine) as session:
             session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen_at < now - HEARTBEAT_RETENTION))
             session.merge(
@@ -124,8 +144,9 @@ class Worker:
         self.scheduler.add_listener(self.on_job_ended, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
 
     def on_started(self, _event) -> None:
+        reason = f" ({self.first_sync.reason})" if self.first_sync and self.first_sync.reason else ""
         log.info("scheduler started; next sync at %s%s; daily window %s %s", self.when(self.next_sync()),
-                 self.first_sync_note, self.schedule.window, zone_name(self.zone))
+                 reason, self.schedule.window, zone_name(self.zone))
         self.started.set()
 
     # -- the jobs ------------------------------------------------------------------------------
@@ -142,7 +163,7 @@ class Worker:
 
     def beat(self) -> None:
         """The heartbeat job: this worker is alive and syncs next at ..."""
-        self.write_heartbeat(last_seen_at=_now(), next_run_at=self.next_sync())
+        self.write_heartbeat(last_seen_at=utcnow(), next_run_at=self.next_sync())
 
     def on_job_ended(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
@@ -157,6 +178,7 @@ class Worker:
             # at once is reported before the scheduler has stored the job's next run time.
             upcoming = self.trigger.get_next_fire_time(event.scheduled_run_time, datetime.now(self.zone))
             log.info("next sync at %s", self.when(upcoming))
+            self.record_next_sync(upcoming)
 
     # -- stopping ------------------------------------------------------------------------------
 
@@ -166,13 +188,21 @@ class Worker:
         log.info("%s received: stopping", signal.Signals(signum).name)
         self.stop.set()
         self.started.wait()
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
 
     def register_death(self) -> None:
-        now = _now()
+        now = utcnow()
         self.write_heartbeat(last_seen_at=now, stopped_at=now, next_run_at=None)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def record_next_sync(self, upcoming: datetime | None) -> None:
+        """As soon as a sync ends, readers see the next one (not the moment that just passed)."""
+        try:
+            self.write_heartbeat(last_seen_at=utcnow(), next_run_at=upcoming)
+        except SQLAlchemyError as error:
+            log.warning("could not record the next sync time: %s", str(error).splitlines()[0])
 
     def write_heartbeat(self, **values) -> None:
         with transaction(self.engine) as session:
@@ -185,13 +215,3 @@ class Worker:
     def when(self, moment: datetime) -> str:
         return f"{moment.astimezone(self.zone):%Y-%m-%d %H:%M:%S %Z}"
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _quiet_apscheduler() -> None:
-    """APScheduler's own INFO lines and its reports of failed and missed runs repeat what we log."""
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
-        logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shared.models import Contributor, Language, Repository, RepositoryExtra, SyncRun
 from syncer.extras import Extra, import_extras
-from syncer.fetch import parse_repository
+from syncer.parse import parse_repository
 from syncer.lock import sync_lock
 from tests.helpers import dump_dataset, expected_repositories, run_syncer, stored_repositories, syncer_env
 
@@ -267,7 +267,7 @@ def test_once_against_a_github_that_always_fails_ends_failed_within_two_minutes(
     result = run_syncer("--log-level", "DEBUG", "once", env=env, timeout=150)
     assert time.monotonic() - started < 120
     assert result.returncode == 1
-    assert "Sync failed" in result.stdout and "giving up" in result.stdout
+    assert "sync failed" in result.stdout and "giving up" in result.stdout
     assert "ghp_secret_value_123" not in result.stdout + result.stderr
 
 
@@ -279,7 +279,7 @@ def test_once_prints_a_summary_and_never_the_token(fake, db_url):
     assert first.returncode == 0, first.stderr
     second = run_syncer("--log-level", "DEBUG", "once", env=env)
     assert second.returncode == 0
-    for line in ("added", "requests:", "not modified", "points spent", "remaining", "dataset generation"):
+    for line in ("added", " requests (", "not modified", "points spent", "remaining", "dataset generation"):
         assert line in first.stdout
     assert "0 points spent" in second.stdout
     assert fake.auth_tokens == {"ghp_secret_value_123"}
