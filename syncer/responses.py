@@ -14,12 +14,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, delete, insert, not_, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, and_, delete, not_, or_, select
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
-from shared.db import transaction
+from shared.db import backend
 from shared.models import HttpCacheEntry, Repository
 from syncer.chunks import chunked
 
@@ -47,6 +47,11 @@ class ResponseStore:
         self.engine = engine
         self.fingerprint = fingerprint
         self._lock = threading.Lock()
+        # Saves are single-row upserts from several threads: READ COMMITTED takes no gap locks on
+        # InnoDB, so two of them never deadlock.
+        self._writer = engine if backend(engine.url) == "sqlite" else engine.execution_options(
+            isolation_level="READ COMMITTED")
+        self._upsert = _UPSERTS[backend(engine.url)]
         with engine.connect() as connection:
             rows = connection.execute(
                 select(HttpCacheEntry.key, HttpCacheEntry.etag, HttpCacheEntry.next_url)
@@ -73,12 +78,8 @@ class ResponseStore:
             "fetched_at": utcnow(), "fingerprint": self.fingerprint,
             "repository_id": tag.repository_id if tag else None, "owner_login": tag.owner.lower() if tag and tag.owner else None,
         }
-        try:
-            with transaction(self.engine) as session:
-                session.execute(delete(HttpCacheEntry).where(HttpCacheEntry.key == key))
-                session.execute(insert(HttpCacheEntry), [row])
-        except IntegrityError:  # saved by another process in between: theirs is as fresh
-            pass
+        with self._writer.begin() as connection:
+            connection.execute(self._upsert(row))
         with self._lock:
             self._known[key] = Stored(etag, next_url)
 
@@ -96,6 +97,24 @@ class ResponseStore:
             ):
                 found[by_key[key]] = body
         return found
+
+
+def _upsert_sqlite(row: dict):
+    statement = sqlite.insert(HttpCacheEntry).values(row)
+    return statement.on_conflict_do_update(index_elements=["key"], set_={k: statement.excluded[k] for k in row})
+
+
+def _upsert_postgresql(row: dict):
+    statement = postgresql.insert(HttpCacheEntry).values(row)
+    return statement.on_conflict_do_update(index_elements=["key"], set_={k: statement.excluded[k] for k in row})
+
+
+def _upsert_mysql(row: dict):
+    statement = mysql.insert(HttpCacheEntry).values(row)
+    return statement.on_duplicate_key_update({k: statement.inserted[k] for k in row if k != "key"})
+
+
+_UPSERTS = {"sqlite": _upsert_sqlite, "postgresql": _upsert_postgresql, "mysql": _upsert_mysql}
 
 
 def forget_repositories(session: Session, gone: list[int], old_names: dict[int, str]) -> None:

@@ -8,8 +8,11 @@ from dataclasses import replace
 
 import pytest
 
+from sqlalchemy import delete
+
 from shared.config import GitHubSettings
-from syncer.errors import Aborted, GitHubUnavailable, RateLimited
+from shared.models import HttpCacheEntry
+from syncer.errors import Aborted, GitHubError, GitHubUnavailable, RateLimited
 from syncer.github import GitHubClient
 from syncer.responses import ResponseStore
 from tests.fakegithub import FakeGitHub
@@ -167,3 +170,40 @@ def test_stop_event_aborts_a_wait(fake, settings, store):
     with pytest.raises(Aborted):
         client.get(client.url("/users/alice"))
     assert time.monotonic() - started < 2
+
+
+def test_a_403_that_is_not_a_rate_limit_is_an_error(fake, client):
+    fake.update_repo(repo_with_contributors(fake, 1), contributors_mode="too_large")
+    started = time.monotonic()
+    with pytest.raises(GitHubError, match="403"):
+        client.get(client.url("/repos/alice/big/contributors"))
+    assert len(fake.requests) == 1 and time.monotonic() - started < 0.5
+
+
+def test_a_304_whose_stored_body_is_gone_is_asked_again_unconditionally(fake, client, store, engine):
+    fake.add_owner("alice")
+    url = client.url("/users/alice")
+    client.get(url)
+    with engine.begin() as connection:
+        connection.execute(delete(HttpCacheEntry))
+    reply = client.get(url, body=True)
+    assert reply.data["login"] == "alice"
+    assert [r.status for r in fake.requests] == [200, 304, 200]
+    assert fake.requests[-1].if_none_match is None
+
+
+def test_a_success_ends_the_failure_streak(fake, settings, store):
+    for login in ("a", "b", "c"):
+        fake.add_owner(login)
+        fake.fail(rf"^/users/{login}$", "500", times=2)
+    client = GitHubClient(replace(settings, max_attempts=3, max_consecutive_failures=3), store)
+    assert [client.get(client.url(f"/users/{login}")).data["login"] for login in ("a", "b", "c")] == ["a", "b", "c"]
+
+
+def test_points_are_counted_as_github_counts_them(fake, client):
+    fake.add_owner("alice")
+    fake.fail(r"^/users/alice$", "500", times=2)
+    client.get(client.url("/users/alice"))
+    client.get(client.url("/users/alice"))  # an authenticated 304: free
+    assert client.stats.requests == 4
+    assert client.stats.points_spent == fake.points_spent == 3

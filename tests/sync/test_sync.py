@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 
@@ -325,3 +326,11 @@ def test_stored_responses_of_deleted_and_renamed_repositories_are_forgotten(fake
     assert not [u for u in urls if "/gone_one/" in u or "/old_name/" in u]
     assert [u for u in urls if "/new_name/" in u]
     assert [u for u in urls if "/repos/alice/kept/" in u]
+
+
+@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+def test_many_workers_share_the_pool_without_discarding_connections(fake, sync, caplog):
+    fake.populate(owners=["alice"], n=40)
+    caplog.set_level(logging.WARNING, logger="urllib3")
+    assert sync(workers=6).ok
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
