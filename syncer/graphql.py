@@ -95,7 +95,10 @@ def pins_request(login: str) -> dict[str, Any]:
 
 
 def extras_requests(node_ids: Iterable[str]) -> list[tuple[list[str], dict[str, Any]]]:
-    """``(ids, body)`` for each batch of at most `MAX_IDS` repositories (by REST ``node_id``); give ``ids`` to `parse_extras`."""
+    """``(ids, body)`` for each batch of at most `MAX_IDS` repositories, by their REST ``node_id``.
+
+    Give each batch's ``ids`` with its answer to `parse_extras`.
+    """
     ids = list(dict.fromkeys(node_ids))
     batches = [ids[start : start + MAX_IDS] for start in range(0, len(ids), MAX_IDS)]
     return [(batch, build_request(REPOSITORY_EXTRAS, {"ids": batch})) for batch in batches]

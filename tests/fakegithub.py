@@ -964,7 +964,8 @@ class FakeGitHub:
                 self.set_release(repo_id, version, rng.choice([None, version, f"{version} — {repo.name}"]),
                                  _shift_timestamp(repo.pushed_at, -rng.randint(0, 86400)))  # fmt: skip
             if custom_image or index == 2:
-                self.set_social_image(repo_id, f"https://repository-images.githubusercontent.com/{repo_id}/{rng.getrandbits(64):016x}")
+                image = f"https://repository-images.githubusercontent.com/{repo_id}/{rng.getrandbits(64):016x}"
+                self.set_social_image(repo_id, image)
         public = [self._repos[repo_id] for repo_id in ids if self._repos[repo_id].visibility == "public"]
         organisations = [login for login in logins if self._owners[login.lower()].kind == "Organization"]
         for login in logins:
@@ -1180,7 +1181,8 @@ class FakeGitHub:
         with self._lock:
             self._refill_graphql_if_due()
             if self._graphql_remaining < cost:
-                error = {"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": "API rate limit already exceeded for user ID 1."}
+                message = "API rate limit already exceeded for user ID 1."
+                error = {"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": message}
                 return _json_response(200, {"errors": [error]}), 0
             self._graphql_remaining -= cost
             self._graphql_points_spent += cost

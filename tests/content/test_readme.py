@@ -8,8 +8,10 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from syncer.readme import MAX_RENDERED_BYTES, sanitize_readme
+from tests.fakegithub import FakeGitHub
 
 REPO = "https://github.com/alice/demo"
 LINK = 'rel="nofollow noopener noreferrer"'
@@ -53,7 +55,9 @@ XSS_VECTORS = {
     "tab entity inside the scheme": '<a href="jav&#x09;ascript:alert(1)">x</a>',
     "newline entity inside the scheme": '<a href="java&#10;script:alert(1)">x</a>',
     "decimal entity for the first letter": '<a href="&#106;avascript:alert(1)">x</a>',
-    "hex entities for the whole scheme": '<a href="&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;:alert(1)">x</a>',
+    "hex entities for the whole scheme": (
+        '<a href="&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;:alert(1)">x</a>'
+    ),
     "named colon entity": '<a href="javascript&colon;alert(1)">x</a>',
     "leading spaces": '<a href="  javascript:alert(1)">x</a>',
     "leading control characters": '<a href="&#1;&#2;javascript:alert(1)">x</a>',
@@ -63,7 +67,9 @@ XSS_VECTORS = {
     "javascript in img src": '<img src="javascript:alert(1)">',
     "plain http image": '<img src="http://example.com/a.png">',
     "srcset with javascript and http": '<img srcset="javascript:alert(1) 1x, http://example.com/a.png 2x">',
-    "source srcset with data": '<picture><source srcset="data:image/png;base64,AAAA"><img src="https://x.test/a.png"></picture>',
+    "source srcset with data": (
+        '<picture><source srcset="data:image/png;base64,AAAA"><img src="https://x.test/a.png"></picture>'
+    ),
     "emoji fallback with javascript": '<g-emoji class="g-emoji" fallback-src="javascript:alert(1)">x</g-emoji>',
     "script": "<script>alert(1)</script>",
     "script with odd casing and spaces": "<ScRiPt >alert(1)</sCrIpT >",
@@ -225,7 +231,9 @@ def test_github_root_relative_links_and_images_become_absolute():
 
 
 def test_path_relative_links_resolve_against_blob_and_images_against_raw_of_the_default_branch():
-    cleaned = clean('<a href="docs/guide.md#usage">guide</a><img src="./img/shot.png"><a href="../other">o</a>', branch="dev")
+    cleaned = clean(
+        '<a href="docs/guide.md#usage">guide</a><img src="./img/shot.png"><a href="../other">o</a>', branch="dev"
+    )
     assert cleaned == (
         f'<a href="https://github.com/alice/demo/blob/dev/docs/guide.md#usage" {LINK}>guide</a>'
         '<img src="https://github.com/alice/demo/raw/dev/img/shot.png">'
@@ -326,3 +334,20 @@ def test_the_same_readme_sanitizes_to_the_same_bytes_in_every_process():
     outputs = {subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
                for _ in range(6)}  # fmt: skip
     assert len(outputs) == 1
+
+
+def test_a_readme_served_by_the_fake_github_sanitizes_to_its_content_with_absolute_urls():
+    with FakeGitHub(base_path="/api/v3") as gh:
+        gh.populate(owners=["alice"], n=1)
+        repo = gh.snapshot()[0]
+        answer = requests.get(
+            f"{gh.url}/repos/alice/{repo['name']}/readme",
+            headers={"Accept": "application/vnd.github.html+json"},
+            timeout=10,
+        )
+    cleaned = clean(answer.text, repo["html_url"], repo["default_branch"])
+    assert_inert(cleaned)
+    base = f"{repo['html_url']}/raw/{repo['default_branch']}"
+    assert f'<img src="{base}/docs/screenshot.png" alt="screenshot">' in cleaned
+    assert f'<a id="user-content-{repo["name"]}" class="anchor"' in cleaned
+    assert '<g-emoji class="g-emoji" alias="rocket"' in cleaned and 'class="task-list-item"' in cleaned
