@@ -1,4 +1,4 @@
-"""A fake GitHub REST API (v3) served over real HTTP on 127.0.0.1, for tests.
+"""A fake GitHub REST API (v3) and GraphQL API served over real HTTP on 127.0.0.1, for tests.
 
 In-process::
 

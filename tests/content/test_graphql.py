@@ -65,6 +65,14 @@ def test_every_document_is_valid_for_githubs_published_schema(name):
     assert validation_errors(DOCUMENTS[name]) == []
 
 
+def test_documents_lists_every_document_of_the_module():
+    constants = {
+        value for name, value in vars(graphql).items()
+        if name.isupper() and isinstance(value, str) and value.lstrip().startswith(("query", "mutation"))
+    }  # fmt: skip
+    assert constants == set(DOCUMENTS.values()) and len(constants) == 2
+
+
 @pytest.mark.parametrize(
     ("document", "complaint"),
     [
@@ -111,6 +119,20 @@ def test_pins_come_in_profile_order_with_each_repositorys_real_owner_and_privacy
     ]
     assert [p.database_id for p in pins.repositories] == [theirs, mine, hidden]
     assert pins.repositories[0].node_id == node_id(gh, theirs)  # the same id REST gives
+
+
+def test_pins_follow_renames_transfers_and_privacy_by_id(gh):
+    repo_id = gh.add_repo("alice", "old-name")
+    gh.pin("alice", [repo_id])
+    before = parse_pins("alice", post(gh, pins_request("alice"))).repositories[0]
+    gh.rename_repo(repo_id, "new-name", new_owner="acme-org")
+    gh.update_repo(repo_id, private=True)
+
+    after = parse_pins("alice", post(gh, pins_request("alice"))).repositories[0]
+    assert (after.node_id, after.database_id) == (before.node_id, before.database_id)
+    assert (after.full_name, after.owner, after.private, after.visibility) == (
+        "acme-org/new-name", "acme-org", True, "private"
+    )
 
 
 def test_an_organisation_without_pins_has_none_and_an_unknown_owner_unknown_pins(gh):
