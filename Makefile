@@ -3,7 +3,9 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench clean
+SCHEMA := tests/graphql-schema
+
+.PHONY: install graphql-schema run test bench clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +14,14 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+
+# GitHub's published GraphQL schema (npm @octokit/graphql-schema) for the tests that validate every
+# GraphQL document; `npm ci` runs again only when the lock file changed.
+$(SCHEMA)/node_modules/.installed-lock: $(SCHEMA)/package-lock.json
+	cd $(SCHEMA) && npm ci --no-audit --no-fund --ignore-scripts
+	cp $< $@
+
+graphql-schema: $(SCHEMA)/node_modules/.installed-lock
 
 # The Procfile's release step, then the API and the worker together (honcho comes with `install`).
 # Settings come from the environment or from .env (honcho reads it); GITHUB_OWNERS is the one you must give.
@@ -24,8 +34,8 @@ run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start release
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port "$${PORT:-8000}" web worker
 
-test: install
+test: install graphql-schema
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) data .pytest_cache *.egg-info
+	rm -rf $(VENV) data .pytest_cache *.egg-info $(SCHEMA)/node_modules
