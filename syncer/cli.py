@@ -20,6 +20,7 @@ from shared.config import (
 from shared.db import make_engine
 from syncer import extras as extras_module
 from syncer.extras import ExtrasError, export_extras, import_extras, parse_extras
+from syncer.fetch import Plan
 from syncer.lock import LockHeld
 from syncer.logs import setup_logging
 from syncer.progress import progress_reporter
@@ -121,7 +122,7 @@ def once(context: Context, owners: tuple[str, ...]) -> None:
     on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
     with progress_reporter() as progress:
         try:
-            report = sync_now(engine, settings, trigger="once", scope_owners=chosen or None, stop=stop,
+            report = sync_now(engine, settings, trigger="once", plan=Plan.full_sync(settings, chosen), stop=stop,
                               progress=progress, log_summary=not on_terminal)
         except LockHeld as error:
             raise LockBusy(str(error)) from None

@@ -7,6 +7,7 @@ the publish reads them back.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -47,40 +48,93 @@ class RepoData:
     details: Details | None = None
 
 
+@dataclass(frozen=True)
+class Target:
+    """One repository to ask GitHub about by itself (a webhook said it changed).
+
+    Asked by id when the id is known: that survives renames and transfers."""
+
+    owner: str
+    repository_id: int | None = None
+    full_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run asks GitHub for, and what its answer replaces.
+
+    `listed` are the owners whose whole repository list is fetched (a repository of theirs that
+    is not in it leaves); `targets` are repositories asked one by one; `recheck` asks every listed
+    repository's details again (conditionally) rather than only those pushed since; `ask_owners`
+    asks who each owner is rather than trusting the stored answer; `full` marks a sync that makes
+    the dataset synced; `everything` one whose answer is the whole truth: every other repository
+    leaves and stored responses of what is gone are pruned.
+    """
+
+    listed: tuple[str, ...]
+    targets: tuple[Target, ...] = ()
+    recheck: bool = False
+    ask_owners: bool = True
+    full: bool = False
+    everything: bool = False
+
+    @classmethod
+    def full_sync(cls, settings: GitHubSettings, owners: tuple[str, ...] = ()) -> Plan:
+        """Everyone (or `owners` only), every repository's details again when a token makes 304s free."""
+        return cls(listed=owners or settings.owners, recheck=settings.token is not None, full=True,
+                   everything=not owners)
+
+    @classmethod
+    def refresh(cls, settings: GitHubSettings) -> Plan:
+        """Every owner's list pages, conditionally; details only of what was pushed since."""
+        return cls(listed=settings.owners, ask_owners=False)
+
+    @classmethod
+    def targeted(cls, targets: tuple[Target, ...], owners: tuple[str, ...] = ()) -> Plan:
+        """These repositories (and these owners' lists); nothing else is touched."""
+        return cls(listed=owners, targets=targets, recheck=True, ask_owners=False)
+
+
 @dataclass
 class Snapshot:
     """Everything a sync publishes, fetched before anything is published."""
 
-    owners: tuple[str, ...]
+    plan: Plan
     repos: dict[int, RepoData] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # "owner/name: reason"
     skipped_ids: set[int] = field(default_factory=set)  # keep their published rows as they are
+    gone_ids: set[int] = field(default_factory=set)  # targets GitHub no longer shows us
+    gone_names: set[str] = field(default_factory=set)  # the same, known by name only (lower-cased)
 
 
 def fetch_snapshot(
     client: GitHubClient,
     settings: GitHubSettings,
     pushed: dict[int, datetime | None],
+    plan: Plan,
     *,
-    recheck: bool = False,
     progress: Progress | None = None,
 ) -> Snapshot:
-    """List every owner's repositories and fetch the details of those that changed.
+    """List the planned owners' repositories, ask for the targets, and fetch the details needed.
 
-    `pushed` is the published `pushed_at` per repository id: a repository whose last push is the
-    same keeps its details, unless `recheck` asks for everyone's again (conditionally: free when
+    `pushed` is the published `pushed_at` per repository id: a listed repository whose last push
+    is the same keeps its details unless the plan rechecks everyone (conditionally: free when
     unchanged). Detail requests start as soon as a list page arrives, on `settings.workers` threads.
     """
-    snapshot = Snapshot(owners=settings.owners)
+    snapshot = Snapshot(plan=plan)
     with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="fetch") as pool:
         futures: dict[Future[Details], RepoData] = {}
         try:
-            for owner in settings.owners:
-                for entry in list_repositories(client, owner):
+            for owner in plan.listed:
+                for entry in list_repositories(client, owner, ask=plan.ask_owners):
                     data = _take_entry(snapshot, entry, settings)
-                    if data is not None and (recheck or _pushed_since(data, pushed)):
+                    if data is not None and (plan.recheck or _pushed_since(data, pushed)):
                         futures[pool.submit(fetch_details, client, data.row["id"], data.row["full_name"])] = data
-            log.info("%d repositories listed, %d need languages and contributors", len(snapshot.repos), len(futures))
+            for target, entry in zip(plan.targets, pool.map(lambda t: fetch_target(client, t), plan.targets)):
+                data = _take_target(snapshot, target, entry, settings)
+                if data is not None:
+                    futures[pool.submit(fetch_details, client, data.row["id"], data.row["full_name"])] = data
+            log.info("%d repositories fetched, %d need languages and contributors", len(snapshot.repos), len(futures))
             for done, future in enumerate(as_completed(futures), start=1):
                 data = futures[future]
                 try:
@@ -102,13 +156,23 @@ def _pushed_since(data: RepoData, pushed: dict[int, datetime | None]) -> bool:
     return previous is None or previous != data.row["pushed_at"]
 
 
-def list_repositories(client: GitHubClient, owner: str) -> Iterator[dict[str, Any]]:
+def fetch_account(client: GitHubClient, owner: str, *, ask: bool = True) -> dict[str, Any]:
+    """The user or organisation `owner` (GitHub's `/users/{login}`); with `ask=False` the stored
+    answer serves when there is one, at no request."""
+    url = client.url(f"/users/{owner}")
+    stored = None if ask else client.store.body(url)
+    if stored is not None:
+        return json.loads(stored)
+    account = client.get(url, allow=(404,), tag=Tag(owner=owner), body=True)
+    if account.status == 404 or not isinstance(account.data, dict):
+        raise GitHubError(f"GitHub has no user or organisation named {owner!r} (check GITHUB_OWNERS)")
+    return account.data
+
+
+def list_repositories(client: GitHubClient, owner: str, *, ask: bool = True) -> Iterator[dict[str, Any]]:
     """Every repository entry of a user or an organisation, page by page."""
     tag = Tag(owner=owner)
-    account = client.get(client.url(f"/users/{owner}"), allow=(404,), tag=tag, body=True)
-    if account.status == 404:
-        raise GitHubError(f"GitHub has no user or organisation named {owner!r} (check GITHUB_OWNERS)")
-    if isinstance(account.data, dict) and account.data.get("type") == "Organization":
+    if fetch_account(client, owner, ask=ask).get("type") == "Organization":
         url = client.url(f"/orgs/{owner}/repos", type="all", per_page=100)
     else:
         url = client.url(f"/users/{owner}/repos", type="owner", per_page=100)
@@ -116,6 +180,13 @@ def list_repositories(client: GitHubClient, owner: str) -> Iterator[dict[str, An
         if not isinstance(page.data, list):
             raise GitHubError(f"GitHub's repository list for {owner} is not a list")
         yield from (e for e in page.data if isinstance(e, dict))
+
+
+def fetch_target(client: GitHubClient, target: Target) -> dict[str, Any] | None:
+    """The repository object of one target; None when GitHub no longer shows it (404, 451)."""
+    path = f"/repositories/{target.repository_id}" if target.repository_id else f"/repos/{target.full_name}"
+    reply = client.get(client.url(path), allow=(404, 451), tag=Tag(repository_id=target.repository_id), body=True)
+    return reply.data if reply.status == 200 and isinstance(reply.data, dict) else None
 
 
 def fetch_details(client: GitHubClient, repo_id: int, full_name: str) -> Details:
@@ -168,6 +239,21 @@ def _take_entry(snapshot: Snapshot, entry: dict[str, Any], settings: GitHubSetti
     data = RepoData(row)
     snapshot.repos[row["id"]] = data
     return data
+
+
+def _take_target(snapshot: Snapshot, target: Target, entry: dict[str, Any] | None,
+                 settings: GitHubSettings) -> RepoData | None:
+    """Add a target's repository, or note it as gone: deleted, made private, or moved to an owner
+    we do not mirror."""
+    owner = (entry or {}).get("owner")
+    login = owner.get("login") if isinstance(owner, dict) else None
+    mirrored = isinstance(login, str) and login.lower() in {o.lower() for o in settings.owners}
+    if entry is None or not mirrored or (is_private(entry) and not settings.include_private):
+        snapshot.gone_ids.update(i for i in (target.repository_id, (entry or {}).get("id")) if isinstance(i, int))
+        if target.full_name:
+            snapshot.gone_names.add(target.full_name.lower())
+        return None
+    return _take_entry(snapshot, entry, settings)
 
 
 def _skip(snapshot: Snapshot, repo_id: int, full_name: str, reason: str) -> None:

@@ -68,21 +68,18 @@ def published_pushes(session: Session) -> dict[int, datetime | None]:
     return dict(session.execute(select(Repository.id, Repository.pushed_at)).all())
 
 
-def publish_snapshot(
-    session: Session, snapshot: Snapshot, store: ResponseStore, *, scope_owners: tuple[str, ...] | None,
-    now: datetime,
-) -> Changes:
-    """Make `snapshot` the published dataset.
+def publish_snapshot(session: Session, snapshot: Snapshot, store: ResponseStore, *, now: datetime) -> Changes:
+    """Make `snapshot` the published dataset, as far as its plan reaches.
 
-    `scope_owners` limits removals to those owners' repositories (a partial `--owner` run);
-    None means the snapshot is the whole truth and every other repository goes.
+    A plan of `everything` is the whole truth: every other repository goes. Otherwise only the
+    listed owners' repositories that GitHub no longer lists, and the targets that are gone, leave.
     """
     published = {
         rid: Published(owner, name)
         for rid, owner, name in session.execute(select(Repository.id, Repository.owner_login, Repository.full_name))
     }
     changes = Changes()
-    gone = remove_gone(session, snapshot, published, scope_owners)
+    gone = remove_gone(session, snapshot, published)
     renamed = park_renames(session, snapshot, published)
     forget_repositories(session, gone, {rid: published[rid].full_name for rid in renamed})
     added, updated = upsert_repositories(session, snapshot, published, renamed)
@@ -95,19 +92,20 @@ def publish_snapshot(
     changes.added = len(added)
     changes.updated = len((updated | details_changed) - added)
     changes.unchanged = len(snapshot.repos) - changes.added - changes.updated
-    changes.generation = record_publish(session, now, changed=changes.any, complete=scope_owners is None)
+    changes.generation = record_publish(session, now, changed=changes.any, complete=snapshot.plan.full)
     return changes
 
 
-def remove_gone(session: Session, snapshot: Snapshot, published: dict[int, Published],
-                scope_owners: tuple[str, ...] | None) -> list[int]:
-    """Delete published repositories GitHub no longer lists (within the scope); first, so that a new
+def remove_gone(session: Session, snapshot: Snapshot, published: dict[int, Published]) -> list[int]:
+    """Delete published repositories that are gone from GitHub's answer; first, so that a new
     repository may take a removed one's name."""
-    scope = None if scope_owners is None else {owner.lower() for owner in scope_owners}
+    plan = snapshot.plan
+    listed = {owner.lower() for owner in plan.listed}
     gone = [
         rid for rid, repo in published.items()
         if rid not in snapshot.repos and rid not in snapshot.skipped_ids
-        and (scope is None or repo.owner.lower() in scope)
+        and (plan.everything or repo.owner.lower() in listed
+             or rid in snapshot.gone_ids or repo.full_name.lower() in snapshot.gone_names)
     ]
     delete_repositories(session, gone)
     return gone

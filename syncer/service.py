@@ -18,7 +18,7 @@ from shared.config import GitHubSettings
 from shared.db import transaction
 from shared.models import RunStatus, SyncRun
 from syncer.errors import Aborted, GitHubError, RateLimited
-from syncer.fetch import Progress, fetch_snapshot
+from syncer.fetch import Plan, Progress, fetch_snapshot
 from syncer.github import GitHubClient
 from syncer.lock import LockLost, sync_lock
 from syncer.logs import mask
@@ -73,17 +73,18 @@ def sync_now(
     settings: GitHubSettings,
     *,
     trigger: str,
-    scope_owners: tuple[str, ...] | None = None,
+    plan: Plan | None = None,
     stop: threading.Event | None = None,
     progress: Progress | None = None,
     log_summary: bool = True,
 ) -> RunReport:
     """Run one sync under the lock (raises LockHeld when another holds it).
 
-    `scope_owners` marks a partial run (`syncer once --owner`): only those owners' repositories
-    may be removed. Any failure leaves the published dataset as it was and is recorded; what
-    was fetched before it stays in the response store for the next run.
+    `plan` says what to fetch and what its answer replaces (default: a full sync of every owner).
+    Any failure leaves the published dataset as it was and is recorded; what was fetched before
+    it stays in the response store for the next run.
     """
+    plan = plan or Plan.full_sync(settings)
     if settings.token is not None:
         mask(settings.token.reveal())
     with sync_lock(engine) as lease:
@@ -97,14 +98,14 @@ def sync_now(
         try:
             with transaction(engine) as session:
                 pushed = published_pushes(session)
-            snapshot = fetch_snapshot(client, settings, pushed, progress=progress)
+            snapshot = fetch_snapshot(client, settings, pushed, plan, progress=progress)
             report.skipped = snapshot.skipped
             if stop is not None and stop.is_set():
                 raise Aborted("stop requested")
             with transaction(engine) as session:
                 lease.confirm(session)
-                report.changes = publish_snapshot(session, snapshot, store, scope_owners=scope_owners, now=utcnow())
-                if scope_owners is None:
+                report.changes = publish_snapshot(session, snapshot, store, now=utcnow())
+                if plan.everything:
                     prune_responses(session, fingerprint, settings.owners)
             report.status = RunStatus.SUCCESS
         except Aborted:
