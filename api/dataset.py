@@ -15,6 +15,10 @@ from shared.models import (
     Contributor,
     DatasetState,
     Language,
+    Owner,
+    Pin,
+    Readme,
+    Release,
     Repository,
     RepositoryContributor,
     RepositoryExtra,
@@ -35,6 +39,21 @@ class LanguageShare:
     name: str
     bytes: int
     percent: float
+    color: str | None
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    tag: str
+    name: str | None
+    published_at: datetime | None
+    url: str
+
+
+@dataclass(frozen=True)
+class SocialImageView:
+    url: str
+    custom: bool
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,11 @@ class RepoView:
     pushed_at: datetime | None
     contributors_status: str
     contributors: tuple[Contribution, ...] | None  # None: GitHub would not list them
+    pinned: bool | None  # None: some owner's pins are not known
+    pinned_position: int | None  # its place among an owner's visible pins, the first when several pin it
+    release: ReleaseView | None
+    social_image: SocialImageView | None
+    readme_html: str | None
 
     @property
     def contributors_count(self) -> int | None:
@@ -92,6 +116,7 @@ class LanguageTotal:
     name: str
     bytes: int
     percent: float
+    color: str | None
     repositories: int
 
 
@@ -107,6 +132,28 @@ class ContributorTotal:
 
 
 @dataclass(frozen=True)
+class OwnerView:
+    """A mirrored account's profile with the full names of its visible pinned repositories."""
+
+    id: int
+    login: str
+    type: str
+    name: str | None
+    avatar_url: str
+    html_url: str
+    bio: str | None
+    blog: str | None
+    location: str | None
+    company: str | None
+    twitter_username: str | None
+    public_repos: int
+    followers: int
+    following: int
+    created_at: datetime | None
+    pinned: tuple[str, ...] | None  # None: not known
+
+
+@dataclass(frozen=True)
 class Dataset:
     """One generation of published data as the API shows it (hidden repositories left out)."""
 
@@ -115,6 +162,8 @@ class Dataset:
     languages: tuple[LanguageTotal, ...]  # most bytes first
     contributors: tuple[ContributorTotal, ...]  # most contributions first
     by_full_name: Mapping[str, RepoView]  # keyed by lower-cased full_name
+    owners: tuple[OwnerView, ...]  # by login, case-insensitively
+    by_login: Mapping[str, OwnerView]  # keyed by lower-cased login
 
     @property
     def synced(self) -> bool:
@@ -123,6 +172,23 @@ class Dataset:
     def find(self, owner: str, name: str) -> RepoView | None:
         """The repository `owner/name`, compared case-insensitively like GitHub does."""
         return self.by_full_name.get(f"{owner}/{name}".lower())
+
+    def find_owner(self, login: str) -> OwnerView | None:
+        return self.by_login.get(login.lower())
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What one load read: the rows build_dataset joins in memory."""
+
+    repositories: Sequence[Repository] = ()
+    languages: Sequence[tuple[int, str, int, str | None]] = ()  # repository id, name, bytes, colour
+    contributors: Sequence[tuple[int, int, Contributor]] = ()  # repository id, contributions, person
+    extras: Sequence[RepositoryExtra] = ()
+    owners: Sequence[Owner] = ()
+    pins: Sequence[tuple[int, int]] = ()  # owner id, repository id; in position order
+    readmes: Sequence[tuple[int, str]] = ()  # repository id, html
+    releases: Sequence[Release] = ()
 
 
 def read_version(connection: Connection | Session) -> Version:
@@ -139,7 +205,7 @@ def current_version(engine: Engine) -> Version:
 
 
 def load_dataset(engine: Engine) -> Dataset:
-    """Read everything the API publishes in one transaction with five queries, whatever its size.
+    """Read everything the API publishes in one transaction with nine queries, whatever its size.
 
     The version is read inside the same transaction as the data, so a Dataset is always one
     generation (REPEATABLE READ on servers, a single read transaction on SQLite).
@@ -147,66 +213,134 @@ def load_dataset(engine: Engine) -> Dataset:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         version = read_version(session)
         if version.synced_at is None:
-            return build_dataset(version, [], [], [], [])
-        repositories = session.execute(select(Repository)).scalars().all()
-        language_rows = session.execute(
-            select(RepositoryLanguage.repository_id, Language.name, RepositoryLanguage.bytes).join(
-                Language, Language.id == RepositoryLanguage.language_id
-            )
-        ).all()
-        contributor_rows = session.execute(
-            select(RepositoryContributor.repository_id, RepositoryContributor.contributions, Contributor).join(
-                Contributor, Contributor.id == RepositoryContributor.contributor_id
-            )
-        ).all()
-        extras = session.execute(select(RepositoryExtra)).scalars().all()
-    return build_dataset(version, repositories, language_rows, contributor_rows, extras)
+            return build_dataset(version, Rows())
+        rows = Rows(
+            repositories=session.execute(select(Repository)).scalars().all(),
+            languages=session.execute(
+                select(RepositoryLanguage.repository_id, Language.name, RepositoryLanguage.bytes, Language.color).join(
+                    Language, Language.id == RepositoryLanguage.language_id
+                )
+            ).all(),
+            contributors=session.execute(
+                select(RepositoryContributor.repository_id, RepositoryContributor.contributions, Contributor).join(
+                    Contributor, Contributor.id == RepositoryContributor.contributor_id
+                )
+            ).all(),
+            extras=session.execute(select(RepositoryExtra)).scalars().all(),
+            owners=session.execute(select(Owner)).scalars().all(),
+            pins=session.execute(select(Pin.owner_id, Pin.repository_id).order_by(Pin.owner_id, Pin.position)).all(),
+            readmes=session.execute(
+                select(Readme.repository_id, Readme.html).where(Readme.html.is_not(None))
+            ).all(),
+            releases=session.execute(select(Release)).scalars().all(),
+        )
+    return build_dataset(version, rows)
 
 
-def build_dataset(
-    version: Version,
-    repositories: Sequence[Repository],
-    language_rows: Sequence[tuple[int, str, int]],
-    contributor_rows: Sequence[tuple[int, int, Contributor]],
-    extras: Sequence[RepositoryExtra],
-) -> Dataset:
-    """Join the rows in memory: extras applied, hidden repositories dropped, totals computed."""
-    languages_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for repository_id, name, size in language_rows:
-        languages_of[repository_id].append((name, size))
+def build_dataset(version: Version, rows: Rows) -> Dataset:
+    """Join the rows in memory: extras applied, hidden repositories dropped, pins and totals computed."""
+    languages_of: dict[int, list[tuple[str, int, str | None]]] = defaultdict(list)
+    for repository_id, name, size, color in rows.languages:
+        languages_of[repository_id].append((name, size, color))
     contributions_of: dict[int, list[Contribution]] = defaultdict(list)
-    for repository_id, contributions, person in contributor_rows:
+    for repository_id, contributions, person in rows.contributors:
         contributions_of[repository_id].append(
             Contribution(person.id, person.login, person.avatar_url, person.html_url, person.type, contributions)
         )
 
-    published_ids = {repository.id for repository in repositories}
-    extras_by_id = {extra.repository_id: extra for extra in extras if extra.repository_id is not None}
+    published_ids = {repository.id for repository in rows.repositories}
+    extras_by_id = {extra.repository_id: extra for extra in rows.extras if extra.repository_id is not None}
     # A row attached to another published repository stays with it even if this one took its name.
-    extras_by_name = {extra.full_name.lower(): extra for extra in extras if extra.repository_id not in published_ids}
-
-    views = []
-    for repository in repositories:
+    extras_by_name = {
+        extra.full_name.lower(): extra for extra in rows.extras if extra.repository_id not in published_ids
+    }
+    visible = {}
+    for repository in rows.repositories:
         extra = extras_by_id.get(repository.id) or extras_by_name.get(repository.full_name.lower())
-        if extra is not None and extra.hidden:
-            continue
-        views.append(_repo_view(repository, extra, languages_of[repository.id], contributions_of[repository.id]))
+        if extra is None or not extra.hidden:
+            visible[repository.id] = (repository, extra)
+
+    pinned_by = _visible_pins(rows, visible)
+    pins_known = bool(rows.owners) and all(owner.pins_known for owner in rows.owners)
+    positions: dict[int, int] = {}
+    for repository_ids in pinned_by.values():
+        for position, repository_id in enumerate(repository_ids, 1):
+            positions[repository_id] = min(position, positions.get(repository_id, position))
+    readmes = dict(rows.readmes)
+    releases = {release.repository_id: release for release in rows.releases}
+
+    views = [
+        _repo_view(
+            repository,
+            extra,
+            languages_of[rid],
+            contributions_of[rid],
+            pinned=True if rid in positions else (False if pins_known else None),
+            pinned_position=positions.get(rid),
+            release=releases.get(rid),
+            readme_html=readmes.get(rid),
+        )
+        for rid, (repository, extra) in visible.items()
+    ]
     views.sort(key=curated_order)
+    full_names = {rid: repository.full_name for rid, (repository, _) in visible.items()}
+    owners = tuple(
+        sorted(
+            (_owner_view(owner, pinned_by, full_names) for owner in rows.owners),
+            key=lambda owner: (owner.login.lower(), owner.id),
+        )
+    )
     return Dataset(
         version=version,
         repositories=tuple(views),
         languages=_language_totals(views),
         contributors=_contributor_totals(views),
         by_full_name=MappingProxyType({view.full_name.lower(): view for view in views}),
+        owners=owners,
+        by_login=MappingProxyType({owner.login.lower(): owner for owner in owners}),
+    )
+
+
+def _visible_pins(rows: Rows, visible: Mapping[int, object]) -> dict[int, list[int]]:
+    """Owner id -> its pinned repositories that are visible, in order; only owners whose pins are known."""
+    known = {owner.id for owner in rows.owners if owner.pins_known}
+    pinned_by: dict[int, list[int]] = {owner_id: [] for owner_id in known}
+    for owner_id, repository_id in rows.pins:
+        if owner_id in known and repository_id in visible:
+            pinned_by[owner_id].append(repository_id)
+    return pinned_by
+
+
+def _owner_view(owner: Owner, pinned_by: Mapping[int, list[int]], full_names: Mapping[int, str]) -> OwnerView:
+    pinned = pinned_by.get(owner.id)
+    return OwnerView(
+        id=owner.id,
+        login=owner.login,
+        type=owner.type,
+        name=owner.name,
+        avatar_url=owner.avatar_url,
+        html_url=owner.html_url,
+        bio=owner.bio,
+        blog=owner.blog,
+        location=owner.location,
+        company=owner.company,
+        twitter_username=owner.twitter_username,
+        public_repos=owner.public_repos,
+        followers=owner.followers,
+        following=owner.following,
+        created_at=owner.created_at,
+        pinned=None if pinned is None else tuple(full_names[rid] for rid in pinned),
     )
 
 
 def curated_order(repo: RepoView) -> tuple:
-    """Curated positions first (ascending), then featured, then most stars, then name."""
+    """Curated positions first (ascending), then featured, then pinned (by position), then most stars, then name."""
     return (
         repo.sort_order is None,
         repo.sort_order or 0,
         not repo.featured,
+        repo.pinned_position is None,
+        repo.pinned_position or 0,
         -repo.stars,
         repo.name.lower(),
         repo.full_name.lower(),
@@ -217,11 +351,21 @@ def _percent(part: int, whole: int) -> float:
     return round(part * 100 / whole, 2) if whole else 0.0
 
 
-def _repo_view(repository: Repository, extra: RepositoryExtra | None, languages, contributions) -> RepoView:
-    total = sum(size for _, size in languages)
+def _repo_view(
+    repository: Repository,
+    extra: RepositoryExtra | None,
+    languages,
+    contributions,
+    *,
+    pinned: bool | None,
+    pinned_position: int | None,
+    release: Release | None,
+    readme_html: str | None,
+) -> RepoView:
+    total = sum(size for _, size, _ in languages)
     shares = tuple(
-        LanguageShare(name, size, _percent(size, total))
-        for name, size in sorted(languages, key=lambda pair: (-pair[1], pair[0].lower()))
+        LanguageShare(name, size, _percent(size, total), color)
+        for name, size, color in sorted(languages, key=lambda entry: (-entry[1], entry[0].lower()))
     )
     if repository.contributors_status == "unavailable":
         contributors = None
@@ -261,19 +405,34 @@ def _repo_view(repository: Repository, extra: RepositoryExtra | None, languages,
         pushed_at=repository.pushed_at,
         contributors_status=repository.contributors_status,
         contributors=contributors,
+        pinned=pinned,
+        pinned_position=pinned_position,
+        release=(
+            None
+            if release is None
+            else ReleaseView(release.tag, release.name, release.published_at, release.url)
+        ),
+        social_image=(
+            None
+            if repository.social_image_url is None or repository.social_image_custom is None
+            else SocialImageView(repository.social_image_url, repository.social_image_custom)
+        ),
+        readme_html=readme_html,
     )
 
 
 def _language_totals(views: list[RepoView]) -> tuple[LanguageTotal, ...]:
     sizes: dict[str, int] = defaultdict(int)
     counts: dict[str, int] = defaultdict(int)
+    colors: dict[str, str | None] = {}
     for view in views:
         for share in view.languages:
             sizes[share.name] += share.bytes
             counts[share.name] += 1
+            colors[share.name] = share.color
     total = sum(sizes.values())
     return tuple(
-        LanguageTotal(name, size, _percent(size, total), counts[name])
+        LanguageTotal(name, size, _percent(size, total), colors[name], counts[name])
         for name, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0].lower()))
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from api.dataset import Contribution, ContributorTotal, Dataset, RepoView
+from api.dataset import Contribution, ContributorTotal, Dataset, OwnerView, RepoView
 from api.listing import Page
 
 
@@ -28,7 +28,9 @@ def repository(repo: RepoView) -> dict[str, Any]:
             "videos": list(repo.video_urls),
         },
         "language": repo.language,
-        "languages": [{"name": s.name, "bytes": s.bytes, "percent": s.percent} for s in repo.languages],
+        "languages": [
+            {"name": s.name, "bytes": s.bytes, "percent": s.percent, "color": s.color} for s in repo.languages
+        ],
         "topics": list(repo.topics),
         "stars": repo.stars,
         "forks": repo.forks,
@@ -50,6 +52,21 @@ def repository(repo: RepoView) -> dict[str, Any]:
         "pushed_at": timestamp(repo.pushed_at),
         "contributors_status": repo.contributors_status,
         "contributors_count": repo.contributors_count,
+        "pinned": repo.pinned,
+        "pinned_position": repo.pinned_position,
+        "release": (
+            None
+            if repo.release is None
+            else {
+                "tag": repo.release.tag,
+                "name": repo.release.name,
+                "published_at": timestamp(repo.release.published_at),
+                "url": repo.release.url,
+            }
+        ),
+        "social_image": (
+            None if repo.social_image is None else {"url": repo.social_image.url, "custom": repo.social_image.custom}
+        ),
     }
 
 
@@ -67,7 +84,7 @@ def repository_detail(repo: RepoView) -> dict[str, Any]:
     contributors = None
     if repo.contributors is not None:
         contributors = [{**person(c), "contributions": c.contributions} for c in repo.contributors]
-    return {**repository(repo), "contributors": contributors}
+    return {**repository(repo), "contributors": contributors, "readme_html": repo.readme_html}
 
 
 def repository_page(page: Page, url_of_page) -> dict[str, Any]:
@@ -84,7 +101,7 @@ def repository_page(page: Page, url_of_page) -> dict[str, Any]:
 def language_totals(dataset: Dataset) -> dict[str, Any]:
     return {
         "items": [
-            {"name": t.name, "bytes": t.bytes, "percent": t.percent, "repositories": t.repositories}
+            {"name": t.name, "bytes": t.bytes, "percent": t.percent, "color": t.color, "repositories": t.repositories}
             for t in dataset.languages
         ],
         "total_bytes": sum(t.bytes for t in dataset.languages),
@@ -99,3 +116,29 @@ def contributor_totals(dataset: Dataset) -> dict[str, Any]:
         ],
         "total": len(dataset.contributors),
     }
+
+
+def owner(account: OwnerView) -> dict[str, Any]:
+    """A mirrored account's profile; empty text is null."""
+    return {
+        "login": account.login,
+        "id": account.id,
+        "type": account.type,
+        "name": account.name or None,
+        "avatar_url": account.avatar_url,
+        "html_url": account.html_url,
+        "bio": account.bio or None,
+        "blog": account.blog or None,
+        "location": account.location or None,
+        "company": account.company or None,
+        "twitter_username": account.twitter_username or None,
+        "public_repos": account.public_repos,
+        "followers": account.followers,
+        "following": account.following,
+        "created_at": timestamp(account.created_at),
+        "pinned": None if account.pinned is None else list(account.pinned),
+    }
+
+
+def owner_list(dataset: Dataset) -> dict[str, Any]:
+    return {"items": [owner(account) for account in dataset.owners], "total": len(dataset.owners)}

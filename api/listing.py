@@ -17,7 +17,18 @@ SORT_KEYS: dict[str, Callable[[RepoView], Any]] = {
     "created": lambda repo: repo.created_at,
     "name": lambda repo: (repo.name.lower(), repo.owner.lower()),
 }
-FLAGS = ("fork", "archived", "featured")
+FLAGS = ("fork", "archived", "featured", "pinned")
+
+
+def pinned_order(repo: RepoView) -> tuple:
+    """Pinned first by position, then the rest; each by most stars, then name."""
+    return (
+        repo.pinned_position is None,
+        repo.pinned_position or 0,
+        -repo.stars,
+        repo.name.lower(),
+        repo.full_name.lower(),
+    )
 
 
 def matches(repo: RepoView, params: dict[str, Any]) -> bool:
@@ -42,6 +53,8 @@ def sort_repositories(repos: Sequence[RepoView], sort: str, order: str | None) -
     descending = (order or ("desc" if sort in DESCENDING_BY_DEFAULT else "asc")) == "desc"
     if sort == "curated":
         return list(reversed(repos)) if descending else list(repos)
+    if sort == "pinned":
+        return sorted(repos, key=pinned_order, reverse=descending)
     key = SORT_KEYS[sort]
     by_name = sorted(repos, key=SORT_KEYS["name"])
     present = [repo for repo in by_name if key(repo) is not None]

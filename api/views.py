@@ -1,4 +1,4 @@
-"""The published data: repositories, languages, contributors, and the OpenAPI document."""
+"""The published data: repositories, owners, languages, contributors, and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -61,6 +61,22 @@ def get_repository(owner: str, name: str) -> Response:
         return documents.repository_detail(repo)
 
     return cached("getRepository", build)
+
+
+@blueprint.get("/owners")
+def list_owners() -> Response:
+    return cached("listOwners", lambda dataset, _params: documents.owner_list(dataset))
+
+
+@blueprint.get("/owners/<login>")
+def get_owner(login: str) -> Response:
+    def build(dataset: Dataset, _params: dict[str, Any]) -> dict[str, Any]:
+        account = dataset.find_owner(login)
+        if account is None:
+            raise ApiError(404, "not_found", f"no owner {login}")
+        return documents.owner(account)
+
+    return cached("getOwner", build)
 
 
 @blueprint.get("/languages")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -106,6 +107,9 @@ class Repository(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     # "ok", "empty" (GitHub answered 204) or "unavailable" (403: the list is too large).
     contributors_status: Mapped[str] = mapped_column(String(20), default="ok")
+    # GraphQL openGraphImageUrl and usesCustomOpenGraphImage; NULL until known.
+    social_image_url: Mapped[str | None] = mapped_column(Text)
+    social_image_custom: Mapped[bool | None] = mapped_column(Boolean)
 
     languages: Mapped[list[RepositoryLanguage]] = relationship(
         back_populates="repository", cascade="all, delete-orphan", passive_deletes=True
@@ -113,6 +117,8 @@ class Repository(Base):
     contributions: Mapped[list[RepositoryContributor]] = relationship(
         back_populates="repository", cascade="all, delete-orphan", passive_deletes=True
     )
+    readme: Mapped[Readme | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    release: Mapped[Release | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
 
 class Language(Base):
@@ -123,6 +129,7 @@ class Language(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    color: Mapped[str | None] = mapped_column(String(7))  # GitHub's "#3572A5"; NULL: unknown or none
 
 
 class Contributor(Base):
@@ -192,6 +199,86 @@ class RepositoryExtra(Base):
     sort_order: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Owner(Base):
+    """A mirrored GitHub account (one of GITHUB_OWNERS) as GET /users/{login} describes it."""
+
+    __tablename__ = "owners"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    type: Mapped[str] = mapped_column(String(20))  # "User" or "Organization"
+    name: Mapped[str | None] = mapped_column(String(255))
+    avatar_url: Mapped[str] = mapped_column(String(500))
+    html_url: Mapped[str] = mapped_column(String(500))
+    bio: Mapped[str | None] = mapped_column(Text)
+    blog: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(255))
+    company: Mapped[str | None] = mapped_column(String(255))
+    twitter_username: Mapped[str | None] = mapped_column(String(100))
+    public_repos: Mapped[int] = mapped_column(Integer, default=0)
+    followers: Mapped[int] = mapped_column(Integer, default=0)
+    following: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # False until GraphQL answered its pins once: the API then says `pinned: null` (unknown).
+    pins_known: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    pins: Mapped[list[Pin]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True, order_by="Pin.position"
+    )
+
+
+class Pin(Base):
+    """A repository an owner pinned, at its position (1 first) in GitHub's order.
+
+    No foreign key to repositories: a pin is what GitHub says about the owner, stored whether or
+    not the repository is published (a private one never is); the API shows published ones only.
+    """
+
+    __tablename__ = "pins"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "repository_id"),
+        Index("ix_pins_repository_id", "repository_id"),
+        MYSQL_TABLE_ARGS,
+    )
+
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    repository_id: Mapped[int] = mapped_column(BigInteger)
+
+    owner: Mapped[Owner] = relationship(back_populates="pins")
+
+
+class Readme(Base):
+    """A repository's README as GitHub renders it, sanitized; `html` NULL with the reason why."""
+
+    __tablename__ = "readmes"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    repository_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    html: Mapped[str | None] = mapped_column(LongText)
+    size: Mapped[int] = mapped_column(Integer, default=0)  # bytes of GitHub's rendering
+    reason: Mapped[str | None] = mapped_column(String(20))  # "missing" (404) or "too_large"; NULL when stored
+    etag: Mapped[str | None] = mapped_column(String(255))
+
+
+class Release(Base):
+    """A repository's latest release; no row when it has none."""
+
+    __tablename__ = "releases"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    repository_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    url: Mapped[str] = mapped_column(String(500))
 
 
 class DatasetState(Base):

@@ -43,7 +43,8 @@ def dump_dataset(engine) -> dict:
     from sqlalchemy.orm import Session
 
     from shared.models import (
-        Contributor, DatasetState, Language, Repository, RepositoryContributor, RepositoryExtra, RepositoryLanguage,
+        Contributor, DatasetState, Language, Owner, Pin, Readme, Release, Repository, RepositoryContributor,
+        RepositoryExtra, RepositoryLanguage,
     )
 
     def rows(session, model):
@@ -57,7 +58,7 @@ def dump_dataset(engine) -> dict:
             **{
                 model.__tablename__: rows(session, model)
                 for model in (Repository, Language, Contributor, RepositoryLanguage, RepositoryContributor,
-                              RepositoryExtra)
+                              RepositoryExtra, Owner, Pin, Readme, Release)
             },
         }
 

@@ -16,6 +16,10 @@ from shared.models import (
     Contributor,
     DatasetState,
     Language,
+    Owner,
+    Pin,
+    Readme,
+    Release,
     Repository,
     RepositoryContributor,
     RepositoryExtra,
@@ -58,12 +62,50 @@ def extra(full_name: str, **fields: Any) -> RepositoryExtra:
     return RepositoryExtra(full_name=full_name, updated_at=EPOCH, **fields)
 
 
+def owner(id: int, login: str, *pinned: int, **fields: Any) -> Owner:
+    """A mirrored account with plausible defaults; `pinned` repository ids (in order) make its pins known."""
+    values = dict(
+        id=id,
+        login=login,
+        type="User",
+        name=login.title(),
+        avatar_url=f"https://avatars.githubusercontent.com/u/{id}",
+        html_url=f"https://github.com/{login}",
+        public_repos=0,
+        followers=0,
+        following=0,
+        created_at=EPOCH,
+        pins_known=bool(pinned),
+        pins=[Pin(position=i, repository_id=rid) for i, rid in enumerate(pinned, 1)],
+    )
+    values.update(fields)
+    return Owner(**values)
+
+
+def readme(repo_id: int, html: str | None, reason: str | None = None) -> Readme:
+    return Readme(repository_id=repo_id, html=html, size=len(html or ""), reason=reason)
+
+
+def release(repo_id: int, tag: str, **fields: Any) -> Release:
+    values = dict(
+        repository_id=repo_id, tag=tag, name=tag, published_at=EPOCH, url=f"https://github.com/r/releases/tag/{tag}"
+    )
+    values.update(fields)
+    return Release(**values)
+
+
+COLORS = {"Python": "#3572A5", "Shell": "#89e051", "Go": "#00ADD8", "Rust": "#dea584"}
+
+
 def languages(session: Session, repo_id: int, **sizes: int) -> None:
-    """Attach a language breakdown (`Python=1200, Shell=300`) to a repository in `session`."""
+    """Attach a language breakdown (`Python=1200, Shell=300`) to a repository in `session`.
+
+    New languages get GitHub's colour when COLORS knows it.
+    """
     for name, size in sizes.items():
         language = session.scalars(select(Language).where(Language.name == name)).one_or_none()
         if language is None:
-            language = Language(name=name)
+            language = Language(name=name, color=COLORS.get(name))
             session.add(language)
             session.flush()
         session.add(RepositoryLanguage(repository_id=repo_id, language_id=language.id, bytes=size))

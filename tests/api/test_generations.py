@@ -15,9 +15,25 @@ from api.dataset import load_dataset
 from shared.config import ApiSettings
 from shared.db import make_engine
 from shared.models import Repository
-from tests.api.data import bump_generation, contributions, languages, publish, repository
+from tests.api.data import (
+    bump_generation,
+    contributions,
+    languages,
+    owner,
+    publish,
+    readme,
+    release,
+    repository,
+)
 
-ENDPOINTS = ["/api/v1/repos", "/api/v1/repos/alice/r1", "/api/v1/languages", "/api/v1/contributors"]
+ENDPOINTS = [
+    "/api/v1/repos",
+    "/api/v1/repos/alice/r1",
+    "/api/v1/languages",
+    "/api/v1/contributors",
+    "/api/v1/owners",
+    "/api/v1/owners/owner1",
+]
 
 
 def publish_many(engine, count: int, start: int = 1) -> None:
@@ -25,6 +41,8 @@ def publish_many(engine, count: int, start: int = 1) -> None:
         for i in range(start, start + count):
             languages(session, i, Python=100 + i, Go=i)
             contributions(session, i, alice=i, bob=1)
+            session.add_all([readme(i, f"<p>r{i}</p>"), release(i, f"v{i}")])
+        session.add(owner(start, f"owner{start}", *range(start, start + min(count, 6))))
 
     publish(engine, *(repository(i, f"alice/r{i}") for i in range(start, start + count)), build=build)
 
@@ -40,7 +58,8 @@ def test_an_uncached_request_runs_the_same_few_queries_for_3_or_60_repositories(
         make_client().get(path)
     large = queries.take()
 
-    assert small == large == 4 * 5  # per fresh app: state, repositories, languages, contributors, extras
+    # per fresh app: state, repositories, languages, contributors, extras, owners, pins, readmes, releases
+    assert small == large == len(ENDPOINTS) * 9
 
 
 def test_a_cached_answer_runs_no_query_at_all(engine, make_client, queries):
@@ -124,7 +143,7 @@ def test_threads_share_one_app_and_all_get_a_whole_answer(engine, api_engine):
         responses = list(pool.map(fetch, range(400)))
 
     assert {response.status_code for response in responses} == {200}
-    assert {r.get_json()["total"] for r in responses[::4]} == {20}
+    assert {r.get_json()["total"] for r in responses[:: len(ENDPOINTS)]} == {20}
 
 
 def test_once_loaded_answers_keep_coming_while_the_database_is_gone(sqlite_url, sqlite_engine, tmp_path, caplog):

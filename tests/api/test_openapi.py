@@ -8,7 +8,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from api import openapi
-from tests.api.data import contributions, extra, languages, publish, repository
+from tests.api.data import contributions, extra, languages, owner, publish, readme, release, repository
 
 DOCUMENT_URI = "urn:portfolio-api:openapi"
 
@@ -40,6 +40,12 @@ def published(engine):
         repository(1, "alice/rocket", language="Python", topics=["cli"], license_spdx_id="MIT", license_name="MIT"),
         repository(2, "alice/huge", contributors_status="unavailable", pushed_at=None, homepage=""),
         repository(3, "alice/fork", fork=True, archived=True, description=None),
+        repository(4, "acme/tool", social_image_url="https://x.example/4.png", social_image_custom=True),
+        owner(1, "alice", 4, 1),
+        owner(2, "carol", type="Organization", name=None, bio=None),
+        readme(1, "<h1>Rocket</h1>"),
+        release(1, "v1.0.0"),
+        release(4, "v0.1", name=None, published_at=None),
         extra("alice/rocket", demo_url="https://demo.example", video_urls=["https://v.example"], featured=True),
         build=build,
     )
@@ -64,6 +70,10 @@ def test_the_document_is_openapi_3_1_and_documents_exactly_the_apps_routes(clien
         ("/api/v1/repos?sort=pushed&per_page=1&page=2", "/api/v1/repos"),
         ("/api/v1/repos/alice/rocket", "/api/v1/repos/{owner}/{name}"),
         ("/api/v1/repos/alice/huge", "/api/v1/repos/{owner}/{name}"),
+        ("/api/v1/repos?sort=pinned&pinned=true", "/api/v1/repos"),
+        ("/api/v1/owners", "/api/v1/owners"),
+        ("/api/v1/owners/ALICE", "/api/v1/owners/{login}"),
+        ("/api/v1/owners/carol", "/api/v1/owners/{login}"),
         ("/api/v1/languages", "/api/v1/languages"),
         ("/api/v1/contributors", "/api/v1/contributors"),
         ("/api/v1/status", "/api/v1/status"),
@@ -84,6 +94,8 @@ def test_a_200_answer_validates_against_its_schema(published, client, url, path)
         ("/api/v1/repos?sort=nope", "/api/v1/repos", 400),
         ("/api/v1/languages?x=1", "/api/v1/languages", 400),
         ("/api/v1/repos/alice/missing", "/api/v1/repos/{owner}/{name}", 404),
+        ("/api/v1/owners/nobody", "/api/v1/owners/{login}", 404),
+        ("/api/v1/owners?x=1", "/api/v1/owners", 400),
     ],
 )
 def test_an_error_answer_validates_against_its_schema(published, client, url, path, status):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, insert, text
@@ -13,7 +15,7 @@ from shared import migrate
 from shared.config import ApiSettings
 from shared.db import make_engine
 from shared.models import Language
-from tests.api.data import publish, repository
+from tests.api.data import owner, publish, readme, release, repository
 
 # The tables the API reads (and so the README's grants); never http_cache or sync_lock.
 API_TABLES = [
@@ -26,8 +28,21 @@ API_TABLES = [
     "repository_extras",
     "sync_runs",
     "worker_heartbeats",
+    "owners",
+    "pins",
+    "readmes",
+    "releases",
 ]
-PATHS = ["/api/v1/repos", "/api/v1/repos/alice/a", "/api/v1/languages", "/api/v1/contributors", "/api/v1/status"]
+PATHS = [
+    "/api/v1/repos",
+    "/api/v1/repos/alice/a",
+    "/api/v1/languages",
+    "/api/v1/contributors",
+    "/api/v1/owners",
+    "/api/v1/owners/alice",
+    "/api/v1/status",
+]
+README = Path(__file__).parents[2] / "README.md"
 
 
 @pytest.fixture
@@ -37,7 +52,7 @@ def role_url(backend, empty_db_url):
         pytest.skip("SQLite has no roles; its read-only mode is tested in test_read_only.py")
     engine = make_engine(empty_db_url)
     migrate.upgrade(engine)
-    publish(engine, repository(1, "alice/a"))
+    publish(engine, repository(1, "alice/a"), owner(1, "alice", 1), readme(1, "<p>a</p>"), release(1, "v1"))
     engine.dispose()
     role, password, database = f"api_{uuid.uuid4().hex[:10]}", uuid.uuid4().hex, empty_db_url.database
     admin = create_engine(empty_db_url, isolation_level="AUTOCOMMIT")
@@ -68,6 +83,13 @@ def role_engine(role_url):
     engine = make_engine(role_url, read_only=True)
     yield engine
     engine.dispose()
+
+
+def test_the_readme_grants_select_on_exactly_the_tables_the_api_reads():
+    grant = re.search(r"GRANT SELECT ON (dataset_state.*?) TO portfolio_api;", README.read_text(), re.S)
+
+    assert grant is not None
+    assert re.split(r",\s*", grant.group(1)) == API_TABLES
 
 
 def test_the_api_answers_every_endpoint_through_the_read_only_role(role_engine):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.api.data import EPOCH, contributions, extra, languages, publish, repository
+from tests.api.data import EPOCH, contributions, extra, languages, owner, publish, release, repository
 
 
 def names(response) -> list[str]:
@@ -42,7 +42,11 @@ def test_item_carries_everything_a_portfolio_card_shows(engine, client):
             license_spdx_id="MIT",
             license_name="MIT License",
             default_branch="main",
+            social_image_url="https://repository-images.githubusercontent.com/7/abc",
+            social_image_custom=True,
         ),
+        owner(1, "alice", 7),
+        release(7, "v2.0.0", name="Liftoff", url="https://github.com/alice/rocket/releases/tag/v2.0.0"),
         extra(
             "alice/rocket",
             repository_id=7,
@@ -70,8 +74,8 @@ def test_item_carries_everything_a_portfolio_card_shows(engine, client):
         },
         "language": "Python",
         "languages": [
-            {"name": "Python", "bytes": 750, "percent": 75.0},
-            {"name": "Shell", "bytes": 250, "percent": 25.0},
+            {"name": "Python", "bytes": 750, "percent": 75.0, "color": "#3572A5"},
+            {"name": "Shell", "bytes": 250, "percent": 25.0, "color": "#89e051"},
         ],
         "topics": ["space", "cli"],
         "stars": 42,
@@ -90,6 +94,15 @@ def test_item_carries_everything_a_portfolio_card_shows(engine, client):
         "pushed_at": "2024-01-08T02:00:00Z",
         "contributors_status": "ok",
         "contributors_count": 2,
+        "pinned": True,
+        "pinned_position": 1,
+        "release": {
+            "tag": "v2.0.0",
+            "name": "Liftoff",
+            "published_at": "2024-01-01T00:00:00Z",
+            "url": "https://github.com/alice/rocket/releases/tag/v2.0.0",
+        },
+        "social_image": {"url": "https://repository-images.githubusercontent.com/7/abc", "custom": True},
     }
 
 

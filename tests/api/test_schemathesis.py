@@ -10,7 +10,7 @@ from schemathesis import GenerationMode
 from api import create_app, openapi
 from shared.config import ApiSettings
 from shared.db import make_engine
-from tests.api.data import contributions, extra, languages, publish, repository
+from tests.api.data import contributions, extra, languages, owner, publish, readme, release, repository
 
 
 @pytest.fixture
@@ -24,7 +24,12 @@ def api_schema(sqlite_url, sqlite_engine):
         repository(1, "alice/rocket", language="Python", topics=["cli"], license_spdx_id="MIT"),
         repository(2, "alice/huge", contributors_status="unavailable", pushed_at=None),
         repository(3, "bob/fork", fork=True, archived=True, description=None),
-        repository(4, "alice/secret"),
+        repository(4, "alice/secret", social_image_url="https://x.example/4.png", social_image_custom=False),
+        owner(1, "alice", 4, 1, 3, bio="", blog="https://alice.example"),
+        owner(2, "bob", type="Organization"),
+        readme(1, "<h1>Rocket</h1>"),
+        readme(2, None, reason="too_large"),
+        release(1, "v1.0.0", name=None, published_at=None),
         extra("alice/rocket", featured=True, sort_order=1, demo_url="https://demo.example"),
         extra("alice/secret", hidden=True),
         build=build,

@@ -16,9 +16,9 @@ def test_language_totals_sum_bytes_and_count_repositories_most_bytes_first(engin
 
     assert body == {
         "items": [
-            {"name": "Python", "bytes": 800, "percent": 80.0, "repositories": 2},
-            {"name": "Go", "bytes": 100, "percent": 10.0, "repositories": 1},
-            {"name": "Shell", "bytes": 100, "percent": 10.0, "repositories": 1},
+            {"name": "Python", "bytes": 800, "percent": 80.0, "color": "#3572A5", "repositories": 2},
+            {"name": "Go", "bytes": 100, "percent": 10.0, "color": "#00ADD8", "repositories": 1},
+            {"name": "Shell", "bytes": 100, "percent": 10.0, "color": "#89e051", "repositories": 1},
         ],
         "total_bytes": 1000,
     }

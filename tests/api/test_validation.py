@@ -15,7 +15,7 @@ def test_unknown_parameter_is_named_with_the_allowed_ones(client):
 
     assert body["code"] == "unknown_parameter"
     assert "'colour'" in body["message"]
-    assert "owner, language, topic, q, fork, archived, featured, sort, order, page, per_page" in body["message"]
+    assert "owner, language, topic, q, fork, archived, featured, pinned, sort, order, page, per_page" in body["message"]
 
 
 def test_an_endpoint_without_parameters_says_it_takes_none(client):
@@ -27,7 +27,8 @@ def test_an_endpoint_without_parameters_says_it_takes_none(client):
 @pytest.mark.parametrize(
     ("query", "named", "allowed"),
     [
-        ("sort=popular", "sort", "one of curated, stars, pushed, updated, created, name"),
+        ("sort=popular", "sort", "one of curated, pinned, stars, pushed, updated, created, name"),
+        ("pinned=yes", "pinned", "one of true, false"),
         ("order=up", "order", "one of asc, desc"),
         ("fork=yes", "fork", "one of true, false"),
         ("archived=1", "archived", "one of true, false"),

@@ -77,6 +77,11 @@ def expected_card(repo: dict) -> dict:
         "pushed_at": repo["pushed_at"],
         "contributors_status": {"ok": "ok", "empty": "empty", "too_large": "unavailable"}[repo["contributors_mode"]],
         "contributors_count": None if unavailable else len(repo["contributors"]),
+        # Content of issue 12 the sync does not fetch yet.
+        "pinned": None,
+        "pinned_position": None,
+        "release": None,
+        "social_image": None,
     }
 
 
