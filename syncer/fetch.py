@@ -79,10 +79,10 @@ class Plan:
     everything: bool = False
 
     @classmethod
-    def full_sync(cls, settings: GitHubSettings, owners: tuple[str, ...] = ()) -> Plan:
-        """Everyone (or `owners` only), every repository's details again when a token makes 304s free."""
-        return cls(listed=owners or settings.owners, recheck=settings.token is not None, full=True,
-                   everything=not owners)
+    def full_sync(cls, settings: GitHubSettings, owners: tuple[str, ...] = (), *, recheck: bool = False) -> Plan:
+        """Everyone (or `owners` only); with `recheck`, every repository's details again (the nightly
+        run, when a token makes the 304s free), else only of those pushed since."""
+        return cls(listed=owners or settings.owners, recheck=recheck, full=True, everything=not owners)
 
     @classmethod
     def refresh(cls, settings: GitHubSettings) -> Plan:

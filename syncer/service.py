@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.clock import utcnow
@@ -147,20 +147,46 @@ def _record_start(engine: Engine, owners: tuple[str, ...], trigger: str) -> int:
 
 
 def _record_end(engine: Engine, report: RunReport) -> None:
+    """Record how the run ended; a quiet run following a quiet run folds into that run's row."""
     c = report.changes
     try:
         with transaction(engine) as session:
-            session.execute(
-                update(SyncRun).where(SyncRun.id == report.run_id).values(
-                    finished_at=utcnow(), status=report.status.value, added=c.added, updated=c.updated,
-                    removed=c.removed, unchanged=c.unchanged, skipped=len(report.skipped),
-                    details=report.skipped[:200], requests=report.requests, not_modified=report.not_modified,
-                    points_spent=report.points_spent, rate_limit_remaining=report.rate_limit_remaining,
-                    generation=c.generation if report.ok else None, error=report.error,
-                )
+            run = session.get(SyncRun, report.run_id)
+            values = dict(
+                finished_at=utcnow(), status=report.status.value, added=c.added, updated=c.updated,
+                removed=c.removed, unchanged=c.unchanged, skipped=len(report.skipped),
+                details=report.skipped[:200], requests=report.requests, not_modified=report.not_modified,
+                points_spent=report.points_spent, rate_limit_remaining=report.rate_limit_remaining,
+                generation=c.generation if report.ok else None, error=report.error,
             )
+            for name, value in values.items():
+                setattr(run, name, value)
+            previous = session.scalars(
+                select(SyncRun).where(SyncRun.id < run.id).order_by(SyncRun.id.desc()).limit(1)
+            ).first()
+            if previous is not None and _quiet(run) and _quiet(previous) and previous.trigger == run.trigger \
+                    and previous.generation == run.generation:
+                _fold(previous, run)
+                session.delete(run)
+                report.run_id = previous.id
     except SQLAlchemyError:
         log.exception("could not record the end of sync run %s", report.run_id)
+
+
+def _quiet(run: SyncRun) -> bool:
+    """A run an operator needs no row of its own for: it succeeded and changed and skipped nothing."""
+    return (run.status == RunStatus.SUCCESS.value and not (run.added or run.updated or run.removed or run.skipped)
+            and run.error is None)
+
+
+def _fold(into: SyncRun, run: SyncRun) -> None:
+    into.runs += run.runs
+    into.requests += run.requests
+    into.not_modified += run.not_modified
+    into.points_spent += run.points_spent
+    into.unchanged = run.unchanged
+    into.rate_limit_remaining = run.rate_limit_remaining
+    into.finished_at = run.finished_at
 
 
 def _close_abandoned(engine: Engine, host: str, pid: int) -> None:

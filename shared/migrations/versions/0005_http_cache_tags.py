@@ -1,14 +1,14 @@
 """stored responses know their token, repository and owner; quiet sync runs fold into one row
 
 Revision ID: 0005_http_cache_tags
-Revises: 0002_heartbeat_seconds
+Revises: 0004_content
 Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0005_http_cache_tags'
-down_revision = '0002_heartbeat_seconds'
+down_revision = '0004_content'
 branch_labels = None
 depends_on = None
 
