@@ -332,6 +332,8 @@ class SyncRun(Base):
     # Quiet runs in a row (succeeded, changed nothing) fold into one row: how many it stands for,
     # with their requests and points summed, started_at of the first and finished_at of the last.
     runs: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # What the run could not give besides the repositories (no token for GraphQL, a failed query, ...).
+    notes: Mapped[list] = mapped_column(JSONList, default=list)
 
 
 class HttpCacheEntry(Base):

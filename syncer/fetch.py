@@ -46,6 +46,7 @@ class RepoData:
 
     row: dict[str, Any]
     details: Details | None = None
+    node_id: str | None = None  # GraphQL's id, to ask for the extras
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ def _take_entry(snapshot: Snapshot, entry: dict[str, Any], settings: GitHubSetti
         return None
     if row["id"] in snapshot.repos:  # listed twice (an owner given twice, a transfer mid-run)
         return None
-    data = RepoData(row)
+    data = RepoData(row, node_id=entry.get("node_id") if isinstance(entry.get("node_id"), str) else None)
     snapshot.repos[row["id"]] = data
     return data
 

@@ -12,9 +12,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -25,6 +25,7 @@ from syncer.retry import Action, RetryPolicy
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 USER_AGENT = "portfolio-syncer/0.1 (+https://github.com/; GitHub mirror for portfolio sites)"
 
 
@@ -34,7 +35,7 @@ class Stats:
 
     Points are counted as GitHub counts them: the `X-RateLimit-Remaining` headers are the truth
     (per resource and reset window); an answer without them costs a point unless it is an
-    authenticated 304 or a server error.
+    authenticated 304 or a server error. GraphQL's points are its answers' to count (`rateLimit.cost`).
     """
 
     requests: int = 0
@@ -46,8 +47,10 @@ class Stats:
 
     @property
     def points_spent(self) -> int:
+        """REST points."""
         with self._lock:
-            return self._unmetered + sum(before - lowest for before, lowest in self._windows.values())
+            return self._unmetered + sum(before - lowest for (resource, _), (before, lowest) in self._windows.items()
+                                         if resource != "graphql")
 
     def record(self, response: requests.Response, *, authenticated: bool) -> None:
         with self._lock:
@@ -139,21 +142,60 @@ class GitHubClient:
         query = "&".join(f"{k}={v}" for k, v in params.items())
         return f"{self.settings.api_url}{path}" + (f"?{query}" if query else "")
 
-    def get(self, url: str, *, allow: tuple[int, ...] = (), tag: Tag | None = None, body: bool = False) -> Reply:
-        """GET `url` (absolute): send, let the policy classify the answer, act on it.
+    def get(self, url: str, *, allow: tuple[int, ...] = (), tag: Tag | None = None, body: bool = False,
+            accept: str | None = None) -> Reply:
+        """GET `url` (absolute), conditionally, with retries.
 
         Statuses in `allow` come back instead of raising. `tag` says what the response is about
-        (kept with it for pruning); `body=True` loads the stored body after a 304.
+        (kept with it for pruning); `body=True` loads the stored body after a 304. `accept` asks
+        for another media type than JSON (a README's rendered HTML): its body is text.
         """
-        conditional, attempt, limited = True, 0, 0
+        headers = {"Accept": accept} if accept else {}
+        conditional = [True]
+
+        def send() -> requests.Response:
+            etag = self.store.etag(url) if conditional[0] else None
+            return self.session.get(url, headers={**headers, **({"If-None-Match": etag} if etag else {})},
+                                    timeout=self._timeout)
+
+        def answer(response: requests.Response) -> Reply:
+            try:
+                return self._reply(url, response, allow, tag, body, text=accept is not None)
+            except _Unusable as unusable:
+                conditional[0] = conditional[0] and not unusable.unconditional
+                raise
+
+        return self._exchange(url, send, answer)
+
+    def post_graphql(self, url: str, payload: dict[str, Any]) -> Any:
+        """POST one GraphQL document; the decoded answer (its `errors` are the caller's to read)."""
+
+        def send() -> requests.Response:
+            return self.session.post(url, json=payload, timeout=self._timeout)
+
+        def answer(response: requests.Response) -> Any:
+            if response.status_code != 200:
+                raise GitHubError(f"GitHub answered {response.status_code} for {_path(url)}: {_message(response)}")
+            try:
+                return response.json()
+            except ValueError:
+                raise _Unusable("a body that is not valid JSON") from None
+
+        return self._exchange(url, send, answer)
+
+    def _exchange(self, url: str, send: Callable[[], requests.Response],
+                  answer: Callable[[requests.Response], T]) -> T:
+        """Send, let the policy classify the answer, act on it: wait, back off and send again, or answer."""
+        attempt, limited = 0, 0
         while True:
             self._check_stop()
             try:
-                response = self._send(url, conditional)
+                response = send()
             except (requests.ConnectionError, requests.Timeout) as error:
                 self.stats.record_failure()
                 attempt = self._back_off(url, attempt, type(error).__name__)
                 continue
+            self.stats.record(response, authenticated=self.settings.token is not None)
             status = response.status_code
             message = _message(response) if status in (403, 429) else ""
             decision = self.policy.classify(status, response.headers, message, limited=limited, now=time.time())
@@ -166,13 +208,12 @@ class GitHubClient:
                 attempt = self._back_off(url, attempt, decision.reason)
                 continue
             try:
-                reply = self._reply(url, response, allow, tag, body)
+                result = answer(response)
             except _Unusable as unusable:
-                conditional = conditional and not unusable.unconditional
                 attempt = self._back_off(url, attempt, str(unusable))
                 continue
             self.streak.succeeded()
-            return reply
+            return result
 
     def pages(self, url: str, *, allow: tuple[int, ...] = (), tag: Tag | None = None,
               body: bool = False) -> Iterator[tuple[str, Reply]]:
@@ -183,33 +224,31 @@ class GitHubClient:
             yield next_url, reply
             next_url = reply.next_url if reply.status == 200 else None
 
-    def _send(self, url: str, conditional: bool) -> requests.Response:
-        etag = self.store.etag(url) if conditional else None
-        response = self.session.get(
-            url,
-            headers={"If-None-Match": etag} if etag else {},
-            timeout=(min(5.0, self.settings.timeout), self.settings.timeout),
-        )
-        self.stats.record(response, authenticated=self.settings.token is not None)
-        return response
+    @property
+    def _timeout(self) -> tuple[float, float]:
+        return min(5.0, self.settings.timeout), self.settings.timeout
 
     def _reply(self, url: str, response: requests.Response, allow: tuple[int, ...], tag: Tag | None,
-               body: bool) -> Reply:
+               body: bool, *, text: bool) -> Reply:
         status = response.status_code
         if status == 304:
             stored = self.store.stored(url)
-            text = self.store.body(url) if stored is not None and body else None
-            if stored is None or (body and text is None):
+            saved = self.store.body(url) if stored is not None and body else None
+            if stored is None or (body and saved is None):
                 raise _Unusable("a 304 for a response no longer stored", unconditional=True)
-            return Reply(200, json.loads(text) if text is not None else None, stored.next_url, not_modified=True)
+            data = saved if text or saved is None else json.loads(saved)
+            return Reply(200, data, stored.next_url, not_modified=True)
         if status in allow or status == 204:
             return Reply(status, None, message=_message(response))
         if status != 200:
             raise GitHubError(f"GitHub answered {status} for {_path(url)}: {_message(response)}")
-        try:
-            data = response.json()
-        except ValueError:
-            raise _Unusable("a body that is not valid JSON") from None
+        if text:
+            data = response.text
+        else:
+            try:
+                data = response.json()
+            except ValueError:
+                raise _Unusable("a body that is not valid JSON") from None
         next_url = response.links.get("next", {}).get("url")
         self.store.save(url, response.headers.get("ETag"), response.text, next_url, tag)
         return Reply(200, data, next_url)

@@ -24,15 +24,19 @@ from shared.generation import record_publish
 from shared.models import (
     Contributor,
     Language,
+    Readme,
     Repository,
     RepositoryContributor,
     RepositoryExtra,
     RepositoryLanguage,
 )
 from syncer.chunks import chunked
+from syncer.content import ContentFetch
+from syncer.content_publish import ReadmeContent, clear_graphql_content, save_content, save_readmes
 from syncer.errors import GitHubError
 from syncer.fetch import RepoData, Snapshot
 from syncer.parse import parse_contributor, parse_languages
+from syncer.readme import sanitize_readme
 from syncer.responses import ResponseStore, forget_repositories
 
 log = logging.getLogger(__name__)
@@ -50,11 +54,12 @@ class Changes:
     removed: int = 0
     unchanged: int = 0
     people: int = 0  # contributors whose login, avatar, link or type changed
+    content: bool = False  # profiles, pins, READMEs, releases, images or colours changed
     generation: int = 0
 
     @property
     def any(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.people)
+        return bool(self.added or self.updated or self.removed or self.people or self.content)
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,9 @@ def published_pushes(session: Session) -> dict[int, datetime | None]:
     return dict(session.execute(select(Repository.id, Repository.pushed_at)).all())
 
 
-def publish_snapshot(session: Session, snapshot: Snapshot, store: ResponseStore, *, now: datetime) -> Changes:
-    """Make `snapshot` the published dataset, as far as its plan reaches.
+def publish_snapshot(session: Session, snapshot: Snapshot, store: ResponseStore, *, now: datetime,
+                     content: ContentFetch | None = None) -> Changes:
+    """Make `snapshot` (and the `content` fetched with it) the published dataset, as far as its plan reaches.
 
     A plan of `everything` is the whole truth: every other repository goes. Otherwise only the
     listed owners' repositories that GitHub no longer lists, and the targets that are gone, leave.
@@ -86,6 +92,8 @@ def publish_snapshot(session: Session, snapshot: Snapshot, store: ResponseStore,
     with_details = [data for data in snapshot.repos.values() if data.details is not None]
     details_changed, changes.people = replace_details(session, store, with_details)
     drop_orphans(session)
+    if content is not None:
+        changes.content = publish_content(session, snapshot, store, content)
     attach_extras(session)
 
     changes.removed = len(gone)
@@ -264,6 +272,34 @@ def _write_details(session: Session, language_ids: dict[str, int],
     for rows, model in ((language_rows, RepositoryLanguage), (contributor_rows, RepositoryContributor)):
         for chunk in chunked(rows):
             session.execute(insert(model), list(chunk))
+
+
+def publish_content(session: Session, snapshot: Snapshot, store: ResponseStore, content: ContentFetch) -> bool:
+    """Profiles, pins, releases, social images and colours, then the READMEs a chunk at a time:
+    those whose ETag differs from the published one are read back and sanitized. True on change."""
+    changed = clear_graphql_content(session) if not content.graphql and snapshot.plan.full else False
+    changed |= save_content(session, content.content)
+    published = dict(session.execute(select(Readme.repository_id, Readme.etag)).all())
+    for chunk in chunked(list(content.readmes.items()), DETAIL_CHUNK):
+        due = {rid: ref for rid, ref in chunk if ref.url is None or ref.etag is None or published.get(rid) != ref.etag}
+        bodies = store.bodies(session, [ref.url for ref in due.values() if ref.url is not None])
+        readmes = {}
+        for rid, ref in due.items():
+            if ref.url is None:
+                readmes[rid] = ReadmeContent.missing()
+            elif ref.url in bodies:
+                readmes[rid] = _sanitized(snapshot.repos[rid].row, bodies[ref.url], ref.etag)
+        changed |= save_readmes(session, readmes)
+    return changed
+
+
+def _sanitized(row: dict[str, Any], rendered: str, etag: str | None) -> ReadmeContent:
+    size = len(rendered.encode("utf-8"))
+    readme = sanitize_readme(rendered, row["html_url"], row["default_branch"] or "HEAD")
+    if readme.html is None:
+        log.warning("%s: README not stored: %s", row["full_name"], readme.skipped)
+        return ReadmeContent(None, size, "too_large", etag)
+    return ReadmeContent.rendered(readme.html, size, etag)
 
 
 def drop_orphans(session: Session) -> None:

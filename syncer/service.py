@@ -17,6 +17,7 @@ from shared.clock import utcnow
 from shared.config import GitHubSettings
 from shared.db import transaction
 from shared.models import RunStatus, SyncRun
+from syncer.content import fetch_content
 from syncer.errors import Aborted, GitHubError, RateLimited
 from syncer.fetch import Plan, Progress, fetch_snapshot
 from syncer.github import GitHubClient
@@ -45,6 +46,9 @@ class RunReport:
     seconds: float = 0.0
     error: str | None = None
     resume_at: datetime | None = None  # when a run stopped by the rate limit may try again
+    notes: list[str] = field(default_factory=list)  # what the content could not give, and why
+    graphql_requests: int = 0
+    graphql_cost: int = 0
 
     @property
     def ok(self) -> bool:
@@ -61,11 +65,14 @@ class RunReport:
             f"{self.requests} requests ({self.not_modified} not modified), {self.points_spent} points spent "
             f"(rate limit: {remaining} remaining); {outcome}"
         )
+        if self.graphql_requests:
+            text += f"; GraphQL: {self.graphql_requests} queries, {self.graphql_cost} points"
         return text + (f"; error: {self.error}" if self.error else "")
 
     def lines(self) -> list[str]:
-        """The summary, then why each skipped repository was skipped."""
-        return [self.summary(), *(f"  skipped {reason}" for reason in self.skipped[:20])]
+        """The summary, then why each skipped repository was skipped, then the notes."""
+        return [self.summary(), *(f"  skipped {reason}" for reason in self.skipped[:20]),
+                *(f"  note: {note}" for note in self.notes)]
 
 
 def sync_now(
@@ -99,12 +106,14 @@ def sync_now(
             with transaction(engine) as session:
                 pushed = published_pushes(session)
             snapshot = fetch_snapshot(client, settings, pushed, plan, progress=progress)
-            report.skipped = snapshot.skipped
+            content = fetch_content(client, settings, snapshot)
+            report.skipped, report.notes = snapshot.skipped, content.notes
+            report.graphql_requests, report.graphql_cost = content.graphql_requests, content.graphql_cost
             if stop is not None and stop.is_set():
                 raise Aborted("stop requested")
             with transaction(engine) as session:
                 lease.confirm(session)
-                report.changes = publish_snapshot(session, snapshot, store, now=utcnow())
+                report.changes = publish_snapshot(session, snapshot, store, now=utcnow(), content=content)
                 if plan.everything:
                     prune_responses(session, fingerprint, settings.owners)
             report.status = RunStatus.SUCCESS
@@ -157,7 +166,7 @@ def _record_end(engine: Engine, report: RunReport) -> None:
                 removed=c.removed, unchanged=c.unchanged, skipped=len(report.skipped),
                 details=report.skipped[:200], requests=report.requests, not_modified=report.not_modified,
                 points_spent=report.points_spent, rate_limit_remaining=report.rate_limit_remaining,
-                generation=c.generation if report.ok else None, error=report.error,
+                generation=c.generation if report.ok else None, error=report.error, notes=report.notes[:50],
             )
             for name, value in values.items():
                 setattr(run, name, value)
@@ -165,7 +174,7 @@ def _record_end(engine: Engine, report: RunReport) -> None:
                 select(SyncRun).where(SyncRun.id < run.id).order_by(SyncRun.id.desc()).limit(1)
             ).first()
             if previous is not None and _quiet(run) and _quiet(previous) and previous.trigger == run.trigger \
-                    and previous.generation == run.generation:
+                    and previous.generation == run.generation and previous.notes == run.notes:
                 _fold(previous, run)
                 session.delete(run)
                 report.run_id = previous.id

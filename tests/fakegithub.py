@@ -491,7 +491,9 @@ class FakeGitHub:
     # ----------------------------------------------------------------- lifecycle
 
     def start(self) -> FakeGitHub:
-        """Bind (port 0 by default) and serve in a daemon thread."""
+        """Bind (port 0 by default) and serve in a daemon thread (GitHub's schema built first, once
+        per process, so the first GraphQL answer is as quick as the others)."""
+        github_schema()
         self._server = _Server(self._address, self)
         host, port = self._server.server_address[:2]
         self._origin = f"http://{host}:{port}"

@@ -1,4 +1,4 @@
-"""stored responses know their token, repository and owner; quiet sync runs fold into one row
+"""stored responses know their token, repository and owner; quiet sync runs fold into one row; run notes
 
 Revision ID: 0005_http_cache_tags
 Revises: 0004_content
@@ -22,10 +22,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_http_cache_fingerprint', ['fingerprint'], unique=False)
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('runs', sa.Integer(), nullable=False, server_default='1'))
+        batch_op.add_column(sa.Column('notes', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.drop_column('notes')
         batch_op.drop_column('runs')
     with op.batch_alter_table('http_cache', schema=None) as batch_op:
         batch_op.drop_index('ix_http_cache_fingerprint')
