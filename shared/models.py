@@ -45,6 +45,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+class PreciseUTCDateTime(UTCDateTime):
+    """A UTCDateTime that keeps microseconds on MariaDB too (its plain DATETIME drops them)."""
+
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any):
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+
 class JSONList(TypeDecorator[list]):
     """A list of strings kept as JSON text, identical on every backend."""
 
@@ -305,13 +316,13 @@ class RefreshRequest(Base):
     event: Mapped[str] = mapped_column(String(50))  # X-GitHub-Event
     action: Mapped[str | None] = mapped_column(String(50))
     delivery_id: Mapped[str] = mapped_column(String(100))  # X-GitHub-Delivery
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime)
     # "pending", "done" or "failed" (given up after the last attempt).
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(PreciseUTCDateTime)
 
 
 class WebhookDelivery(Base):
@@ -324,5 +335,5 @@ class WebhookDelivery(Base):
     delivery_id: Mapped[str] = mapped_column(String(100), unique=True)  # X-GitHub-Delivery
     event: Mapped[str] = mapped_column(String(50))
     action: Mapped[str | None] = mapped_column(String(50))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime)
     requests: Mapped[int] = mapped_column(Integer, default=0)  # refresh requests it recorded

@@ -6,9 +6,12 @@ Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 revision = '0003'
 down_revision = '0002_heartbeat_seconds'
+# Timestamps keep microseconds on MariaDB too: a burst of deliveries is told apart within a second.
+PRECISE = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')
 branch_labels = None
 depends_on = None
 
@@ -24,12 +27,12 @@ def upgrade() -> None:
     sa.Column('event', sa.String(length=50), nullable=False),
     sa.Column('action', sa.String(length=50), nullable=True),
     sa.Column('delivery_id', sa.String(length=100), nullable=False),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_at', PRECISE, nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', PRECISE, nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', PRECISE, nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refresh_requests')),
     mysql_charset='utf8mb4',
     mysql_collate='utf8mb4_bin',
@@ -44,7 +47,7 @@ def upgrade() -> None:
     sa.Column('delivery_id', sa.String(length=100), nullable=False),
     sa.Column('event', sa.String(length=50), nullable=False),
     sa.Column('action', sa.String(length=50), nullable=True),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_at', PRECISE, nullable=False),
     sa.Column('requests', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries')),
     sa.UniqueConstraint('delivery_id', name=op.f('uq_webhook_deliveries_delivery_id')),
