@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from shared.config import HooksSettings
 from syncer.hooks import deliveries, events
@@ -82,11 +83,22 @@ def error(status: int, code: str, message: str) -> Response:
     return answer(status, error={"code": code, "message": message})
 
 
+def read_body() -> bytes:
+    """The raw body; 413 past MAX_BODY_BYTES, by Content-Length before reading, else (chunked)
+    by reading one byte more than allowed and no further."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    body = get_input_stream(request.environ, max_content_length=MAX_BODY_BYTES + 1).read()
+    if len(body) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    return body
+
+
 @blueprint.post("/webhooks/github")
 def receive() -> Response:
     """Verification first; then what the event needs; then one transaction recording it."""
     hooks = receiver()
-    body = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH, also for a chunked body
+    body = read_body()
     if not verify(hooks.settings.secret, body, request.headers.get("X-Hub-Signature-256")):
         return error(401, "bad_signature", "X-Hub-Signature-256 is missing or does not match the body")
     event = request.headers.get("X-GitHub-Event", "")
@@ -140,7 +152,6 @@ def health() -> Response:
 def create_app(settings: HooksSettings, engine: Engine) -> Flask:
     """The receiver, recording into `engine` (which `syncer hooks` limits to the two webhook tables)."""
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions[EXTENSION] = Receiver(settings, engine)
     app.register_blueprint(blueprint)
 
