@@ -26,6 +26,8 @@ API_TABLES = [
     "repository_extras",
     "sync_runs",
     "worker_heartbeats",
+    "refresh_requests",
+    "webhook_deliveries",
 ]
 PATHS = ["/api/v1/repos", "/api/v1/repos/alice/a", "/api/v1/languages", "/api/v1/contributors", "/api/v1/status"]
 
