@@ -107,7 +107,7 @@ def receive() -> Response:
         return error(400, "bad_headers", "X-GitHub-Event and X-GitHub-Delivery are required")
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return error(400, "not_json", "the body is not JSON; set the webhook's content type to application/json")
     if not isinstance(payload, dict):
         return error(400, "bad_payload", "the payload is not a JSON object")

@@ -63,7 +63,7 @@ def targets(event: str, payload: Any) -> list[Target]:
 
 def action_of(payload: Any) -> str | None:
     action = payload.get("action") if isinstance(payload, dict) else None
-    return action if isinstance(action, str) else None
+    return action[:50] if isinstance(action, str) else None
 
 
 def _repository(payload: dict, key: str, former_owner: str | None = None) -> Target:

@@ -181,6 +181,21 @@ def test_a_body_that_is_not_json_is_400(client, engine):
     assert nothing_recorded(engine)
 
 
+def test_json_nested_too_deep_to_parse_is_400(client, engine, hooks):
+    body = b"[" * 200_000 + b"]" * 200_000
+    headers = {**hooks.push(ALICE_REPO).headers, **sign(SECRET, body)}
+
+    assert client.post(PATH, data=body, headers=headers).status_code == 400
+    assert nothing_recorded(engine)
+
+
+def test_an_overlong_action_is_recorded_cut_to_its_column(client, engine, hooks):
+    payload = {**hooks.release(ORG_REPO).payload, "action": "x" * 80}
+
+    assert post(client, hooks.deliver("release", payload)).status_code == 202
+    assert recorded(engine)[0][4] == "x" * 50
+
+
 @pytest.mark.parametrize("event, payload", [
     ("push", []),
     ("push", {"ref": "refs/heads/main"}),
