@@ -209,6 +209,15 @@ class FakeHooks:
                  "html_url": f"https://github.com/{repo['full_name']}/issues/1"}
         return self.deliver("issues", {"action": action, "issue": issue, **self._common(repo)}, **options)
 
+    def pull_request(self, repo_id: int, action: str = "opened", **options) -> Delivery:
+        repo = self.repository(repo_id)
+        pull = {"id": 8000 + repo_id, "number": 2, "title": "Fix it", "state": "closed" if action == "closed" else "open",
+                "user": dict(repo["owner"]), "draft": False, "merged": action == "closed", "body": None,
+                "head": {"ref": "fix", "sha": "1" * 40}, "base": {"ref": repo["default_branch"], "sha": "2" * 40},
+                "html_url": f"https://github.com/{repo['full_name']}/pull/2"}
+        payload = {"action": action, "number": 2, "pull_request": pull, **self._common(repo)}
+        return self.deliver("pull_request", payload, **options)
+
     def organization(self, login: str, action: str, old_login: str | None = None, **options) -> Delivery:
         account = self.account(login, "Organization")
         organization = {"login": account["login"], "id": account["id"], "node_id": account.get("node_id"),

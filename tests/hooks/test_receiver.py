@@ -72,6 +72,8 @@ def test_a_push_is_recorded_as_a_pending_refresh_of_its_repository(client, engin
     (lambda h: h.member(ORG_REPO, "bob", "added"), "member", "added", ORG_REPO),
     (lambda h: h.issue(ALICE_REPO, "opened"), "issues", "opened", ALICE_REPO),
     (lambda h: h.issue(ALICE_REPO, "closed"), "issues", "closed", ALICE_REPO),
+    (lambda h: h.pull_request(ORG_REPO, "opened"), "pull_request", "opened", ORG_REPO),
+    (lambda h: h.pull_request(ORG_REPO, "closed"), "pull_request", "closed", ORG_REPO),
 ], ids=lambda value: value if isinstance(value, str) else None)
 def test_each_event_that_changes_mirrored_data_is_recorded_for_its_repository(
         client, engine, hooks, make, event, action, repo_id):
@@ -247,9 +249,10 @@ def test_an_event_we_do_not_use_is_202_and_recorded_nowhere(client, engine, hook
 
 @pytest.mark.parametrize("make", [
     lambda h: h.issue(ALICE_REPO, "labeled"),
+    lambda h: h.pull_request(ALICE_REPO, "synchronize"),
     lambda h: h.organization("acme-org", "member_invited"),
     lambda h: h.repository_event(ALICE_REPO, "some_future_action"),
-], ids=["issue labeled", "member invited", "unknown repository action"])
+], ids=["issue labeled", "pull request synchronized", "member invited", "unknown repository action"])
 def test_an_action_that_changes_nothing_mirrored_is_202_and_recorded_nowhere(client, engine, hooks, make):
     assert post(client, make(hooks)).status_code == 202
     assert nothing_recorded(engine)
