@@ -210,7 +210,8 @@ def test_sigkill_mid_flood_loses_no_accepted_delivery(db_url, engine, fake, star
 
     accepted = {delivery_id for delivery_id, status in answers.items() if status == 202}
     unanswered = [d for d in deliveries if answers[d.delivery_id] is None]
-    assert len(accepted) >= 200 and unanswered, "the receiver was not killed mid-flood"
+    # killed after 200 were recorded: a few of those may have had no answer yet, which GitHub redelivers
+    assert len(accepted) >= 150 and unanswered, "the receiver was not killed mid-flood"
     assert os.path.exists(f"/proc/{receiver.process.pid}") is False
 
     restarted = start_receiver(env)
