@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -350,3 +352,19 @@ def test_recording_prunes_deliveries_and_finished_requests_older_than_a_week(cli
 
     assert [d[0] for d in deliveries(engine)] == ["recent", delivery.delivery_id]
     assert [(r[1], r[5]) for r in recorded(engine)] == [(7, "pending"), (8, "done"), (ALICE_REPO, "pending")]
+
+
+def test_the_same_delivery_arriving_eight_times_at_once_is_recorded_once(client, engine, hooks):
+    delivery = hooks.push(ALICE_REPO)
+    start = threading.Barrier(8)
+
+    def send(_):
+        own_client = client.application.test_client()
+        start.wait()
+        return post(own_client, delivery).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = sorted(pool.map(send, range(8)))
+
+    assert answers == [200] * 7 + [202]
+    assert len(recorded(engine)) == 1 and len(deliveries(engine)) == 1
