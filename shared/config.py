@@ -287,6 +287,36 @@ class ApiSettings:
         )
 
 
+DEFAULT_WEBHOOK_PORT = 8001
+
+
+@dataclass(frozen=True)
+class HooksSettings:
+    """What `syncer hooks` needs: the webhook secret, its port, whose deliveries count and the database.
+
+    It reads no GitHub token: the receiver only records refresh requests.
+    """
+
+    secret: Secret = field(repr=False)
+    owners: tuple[str, ...]
+    database: DatabaseSettings
+    port: int = DEFAULT_WEBHOOK_PORT
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> HooksSettings:
+        env = os.environ if env is None else env
+        secret = env.get("GITHUB_WEBHOOK_SECRET") or ""
+        if not secret.strip():
+            raise ConfigError("GITHUB_WEBHOOK_SECRET", "the secret set on the GitHub webhook")
+        owners = parse_owners(_get(env, "GITHUB_OWNERS") or "")
+        if not owners:
+            raise ConfigError("GITHUB_OWNERS", "a comma-separated list of GitHub user or organisation logins")
+        port = int(_number(env, "WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT, minimum=1, integer=True))
+        if port > 65535:
+            raise ConfigError("WEBHOOK_PORT", "a TCP port between 1 and 65535", str(port))
+        return cls(secret=Secret(secret), owners=owners, database=DatabaseSettings.from_env(env), port=port)
+
+
 def log_level_from_env(env: Env | None = None) -> str:
     env = os.environ if env is None else env
     level = (_get(env, "LOG_LEVEL") or "INFO").upper()

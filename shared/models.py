@@ -47,6 +47,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+class PreciseUTCDateTime(UTCDateTime):
+    """A UTCDateTime that keeps microseconds on MariaDB too (its plain DATETIME drops them)."""
+
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any):
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+
 class JSONList(TypeDecorator[list]):
     """A list of strings kept as JSON text, identical on every backend."""
 
@@ -391,3 +402,50 @@ class WorkerHeartbeat(Base):
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How often it beats (whole seconds, rounded up), so readers can tell a late beat from a slow one.
     heartbeat_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class RefreshRequest(Base):
+    """A webhook's ask to refresh one repository, or a whole owner, from GitHub; the worker acts on it.
+
+    The payload is a trigger, never data: the worker asks GitHub itself. Rows for one repository
+    (or owner) are taken together, retried with backoff and given up after a few attempts.
+    """
+
+    __tablename__ = "refresh_requests"
+    __table_args__ = (
+        Index("ix_refresh_requests_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_refresh_requests_finished_at", "finished_at"),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # One of GITHUB_OWNERS, spelled as configured; the owner to refresh when no repository is named.
+    owner_login: Mapped[str] = mapped_column(String(100))
+    # The repository as the payload names it (NULL for an owner-wide refresh) and its GitHub id.
+    repository_name: Mapped[str | None] = mapped_column(String(100))
+    full_name: Mapped[str | None] = mapped_column(String(201))
+    repository_id: Mapped[int | None] = mapped_column(BigInteger)
+    event: Mapped[str] = mapped_column(String(50))  # X-GitHub-Event
+    action: Mapped[str | None] = mapped_column(String(50))
+    delivery_id: Mapped[str] = mapped_column(String(100))  # X-GitHub-Delivery
+    received_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime)
+    # "pending", "done" or "failed" (given up after the last attempt).
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(PreciseUTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """A webhook delivery the receiver accepted, kept a few days to drop redeliveries of it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_received_at", "received_at"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(100), unique=True)  # X-GitHub-Delivery
+    event: Mapped[str] = mapped_column(String(50))
+    action: Mapped[str | None] = mapped_column(String(50))
+    received_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime)
+    requests: Mapped[int] = mapped_column(Integer, default=0)  # refresh requests it recorded

@@ -15,12 +15,13 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from shared import migrate
 from shared.config import (
-    ConfigError, DatabaseSettings, GitHubSettings, ScheduleSettings, log_level_from_env, parse_owners,
+    ConfigError, DatabaseSettings, GitHubSettings, HooksSettings, ScheduleSettings, log_level_from_env, parse_owners,
 )
 from shared.db import make_engine
 from syncer import extras as extras_module
 from syncer.extras import ExtrasError, export_extras, import_extras, parse_extras
 from syncer.fetch import Plan
+from syncer.hooks.server import SchemaNotCurrent, serve
 from syncer.lock import LockHeld
 from syncer.logs import setup_logging
 from syncer.progress import progress_reporter
@@ -142,6 +143,17 @@ def run(context: Context) -> None:
     """Sync once a day at a random moment inside SYNC_WINDOW, until SIGTERM or SIGINT."""
     github, schedule = context.github(), ScheduleSettings.from_env(context.env)
     run_worker(context.engine(), github, schedule)
+
+
+@cli.command()
+@pass_context
+def hooks(context: Context) -> None:
+    """Receive GitHub webhooks on WEBHOOK_PORT and record refresh requests for the worker."""
+    settings = HooksSettings.from_env(context.env)
+    try:
+        serve(settings, log_level_from_env(context.env), restart_argv=sys.argv[1:])
+    except SchemaNotCurrent as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.command()
