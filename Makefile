@@ -3,7 +3,10 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench clean
+SCHEMA := tests/graphql-schema
+STARTER := examples/nuxt
+
+.PHONY: install graphql-schema nuxt-starter run test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +23,22 @@ $(BIN)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 
 install: $(BIN)/.installed-test
 
+# The npm packages the tests use; `npm ci` runs again only when a lock file changed.
+# GitHub's published GraphQL schema (npm @octokit/graphql-schema) for the tests that validate every
+# GraphQL document.
+$(SCHEMA)/node_modules/.installed-lock: $(SCHEMA)/package-lock.json
+	cd $(SCHEMA) && npm ci --no-audit --no-fund --ignore-scripts
+	cp $< $@
+
+graphql-schema: $(SCHEMA)/node_modules/.installed-lock
+
+# The Nuxt starter's locked dependencies (its install scripts prepare Nuxt); the tests build it.
+$(STARTER)/node_modules/.installed-lock: $(STARTER)/package-lock.json
+	cd $(STARTER) && npm ci --no-audit --no-fund --prefer-offline
+	cp $< $@
+
+nuxt-starter: $(STARTER)/node_modules/.installed-lock
+
 # The Procfile's release step, then the API and the worker together.
 # Settings come from the environment or from .env (honcho reads it); GITHUB_OWNERS is the one you must give.
 run: $(BIN)/.installed-run
@@ -31,8 +50,8 @@ run: $(BIN)/.installed-run
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start release
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port "$${PORT:-8000}" web worker
 
-test: $(BIN)/.installed-test
+test: $(BIN)/.installed-test graphql-schema nuxt-starter
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) data .pytest_cache *.egg-info
+	rm -rf $(VENV) data .pytest_cache *.egg-info $(SCHEMA)/node_modules $(STARTER)/node_modules $(STARTER)/.nuxt $(STARTER)/.output

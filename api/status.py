@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, Response, request
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from api.dataset import read_version
@@ -15,7 +15,7 @@ from api.http import json_response
 from api.problems import DATABASE_ERRORS, DatabaseUnavailable
 from api.rendered import Rendered
 from api.state import state
-from shared.models import SyncRun, WorkerHeartbeat
+from shared.models import RefreshRequest, SyncRun, WebhookDelivery, WorkerHeartbeat
 
 blueprint = Blueprint("status", __name__)
 
@@ -26,7 +26,7 @@ HEARTBEAT_FRESH_FOR = timedelta(seconds=90)
 
 
 def read_status(engine: Engine, now: datetime) -> dict[str, Any]:
-    """The status document, read in one transaction with three queries (no secrets are stored there)."""
+    """The status document, read in one transaction with five queries (no secrets are stored there)."""
     with Session(engine) as session, session.begin():
         version = read_version(session)
         run = session.scalars(select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(1)).first()
@@ -36,7 +36,33 @@ def read_status(engine: Engine, now: datetime) -> dict[str, Any]:
             "generation": version.generation,
             "last_run": None if run is None else _run(run),
             "worker": None if worker is None else _worker(worker, now),
+            "refresh_requests": _refresh_requests(session),
+            "last_webhook": _last_webhook(session),
         }
+
+
+def _refresh_requests(session: Session) -> dict[str, Any]:
+    """Pending webhook refresh requests (how many, since when) and those given up (kept a week)."""
+    counts = {
+        status: (count, oldest)
+        for status, count, oldest in session.execute(
+            select(RefreshRequest.status, func.count(), func.min(RefreshRequest.received_at))
+            .where(RefreshRequest.status.in_(("pending", "failed")))
+            .group_by(RefreshRequest.status)
+        )
+    }
+    pending, oldest = counts.get("pending", (0, None))
+    return {"pending": pending, "oldest_pending_at": timestamp(oldest), "failed": counts.get("failed", (0,))[0]}
+
+
+def _last_webhook(session: Session) -> dict[str, Any] | None:
+    delivery = session.scalars(
+        select(WebhookDelivery).order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc()).limit(1)
+    ).first()
+    if delivery is None:
+        return None
+    return {"received_at": timestamp(delivery.received_at), "event": delivery.event, "action": delivery.action,
+            "delivery_id": delivery.delivery_id}
 
 
 def _run(run: SyncRun) -> dict[str, Any]:

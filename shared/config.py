@@ -18,6 +18,9 @@ SUPPORTED_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _WINDOW = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}))?-(\d{2}):(\d{2})(?::(\d{2}))?$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+DEFAULT_REFRESH_INTERVAL = timedelta(minutes=15)
 
 
 class ConfigError(Exception):
@@ -91,6 +94,15 @@ def _number(env: Env, name: str, default: float, *, minimum: float, integer: boo
         kind = "an integer" if integer else "a number"
         raise ConfigError(name, f"{kind} >= {minimum:g}", value)
     return number
+
+
+def parse_duration(raw: str, variable: str) -> timedelta | None:
+    """`15m`, `90s`, `2h`, `1d` or plain seconds; `0` means off (None)."""
+    match = _DURATION.match(raw.strip().lower())
+    if not match:
+        raise ConfigError(variable, "a duration such as 90s, 15m or 2h (0 turns it off)", raw)
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    return timedelta(seconds=seconds) if seconds > 0 else None
 
 
 @dataclass(frozen=True)
@@ -225,6 +237,7 @@ class ScheduleSettings:
     timezone: ZoneInfo | None = None  # None: the machine's local zone
     max_age: timedelta = timedelta(hours=24)
     heartbeat_interval: float = 30.0
+    refresh_interval: timedelta | None = None  # None: no light refresh between the nightly runs
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> ScheduleSettings:
@@ -239,7 +252,13 @@ class ScheduleSettings:
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError("SYNC_TIMEZONE", "an IANA time zone name such as Europe/Oslo", zone_name) from None
         hours = _number(env, "SYNC_MAX_AGE_HOURS", 24.0, minimum=0.01)
+        raw_refresh = _get(env, "SYNC_REFRESH_INTERVAL")
+        if raw_refresh is not None:
+            refresh = parse_duration(raw_refresh, "SYNC_REFRESH_INTERVAL")
+        else:  # free only with a token: anonymous 304s cost rate-limit points
+            refresh = DEFAULT_REFRESH_INTERVAL if _get(env, "GITHUB_TOKEN") else None
         return cls(
+            refresh_interval=refresh,
             window=window,
             timezone=zone,
             max_age=timedelta(hours=hours),
@@ -288,6 +307,36 @@ class ServerSettings:
             port=int(_number(env, "PORT", 8000, minimum=1, integer=True)),
             web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2, minimum=1, integer=True)),
         )
+
+
+DEFAULT_WEBHOOK_PORT = 8001
+
+
+@dataclass(frozen=True)
+class HooksSettings:
+    """What `syncer hooks` needs: the webhook secret, its port, whose deliveries count and the database.
+
+    It reads no GitHub token: the receiver only records refresh requests.
+    """
+
+    secret: Secret = field(repr=False)
+    owners: tuple[str, ...]
+    database: DatabaseSettings
+    port: int = DEFAULT_WEBHOOK_PORT
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> HooksSettings:
+        env = os.environ if env is None else env
+        secret = env.get("GITHUB_WEBHOOK_SECRET") or ""
+        if not secret.strip():
+            raise ConfigError("GITHUB_WEBHOOK_SECRET", "the secret set on the GitHub webhook")
+        owners = parse_owners(_get(env, "GITHUB_OWNERS") or "")
+        if not owners:
+            raise ConfigError("GITHUB_OWNERS", "a comma-separated list of GitHub user or organisation logins")
+        port = int(_number(env, "WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT, minimum=1, integer=True))
+        if port > 65535:
+            raise ConfigError("WEBHOOK_PORT", "a TCP port between 1 and 65535", str(port))
+        return cls(secret=Secret(secret), owners=owners, database=DatabaseSettings.from_env(env), port=port)
 
 
 def log_level_from_env(env: Env | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -44,6 +45,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class PreciseUTCDateTime(UTCDateTime):
+    """A UTCDateTime that keeps microseconds on MariaDB too (its plain DATETIME drops them)."""
+
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any):
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
 
 
 class JSONList(TypeDecorator[list]):
@@ -293,6 +305,15 @@ class DatasetState(Base):
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RunStatus(str, enum.Enum):
+    """How a sync run stands; stored as its value."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    ABANDONED = "abandoned"  # its process died or was stopped before it finished
+
+
 class SyncRun(Base):
     """One attempt to sync: what it did and how it ended."""
 
@@ -306,8 +327,7 @@ class SyncRun(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # "running", "success", "failed" or "abandoned" (its process died or was stopped).
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING.value)  # a RunStatus value
     added: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     removed: Mapped[int] = mapped_column(Integer, default=0)
@@ -320,13 +340,26 @@ class SyncRun(Base):
     generation: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[list] = mapped_column(JSONList, default=list)  # skipped repositories and why
     error: Mapped[str | None] = mapped_column(Text)
+    # Quiet runs in a row (succeeded, changed nothing) fold into one row: how many it stands for,
+    # with their requests and points summed, started_at of the first and finished_at of the last.
+    runs: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # What the run could not give besides the repositories (no token for GraphQL, a failed query, ...).
+    notes: Mapped[list] = mapped_column(JSONList, default=list)
 
 
 class HttpCacheEntry(Base):
-    """A GitHub response kept for conditional requests; keyed per token fingerprint and URL."""
+    """A GitHub response kept for conditional requests and read back by the publish.
+
+    Keyed per token fingerprint and URL; tagged with the repository or owner it is about, so the
+    responses of what is gone (and of an old token) can be pruned.
+    """
 
     __tablename__ = "http_cache"
-    __table_args__ = (MYSQL_TABLE_ARGS,)
+    __table_args__ = (
+        Index("ix_http_cache_repository_id", "repository_id"),
+        Index("ix_http_cache_fingerprint", "fingerprint"),
+        MYSQL_TABLE_ARGS,
+    )
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(fingerprint, url)
     url: Mapped[str] = mapped_column(Text)
@@ -335,6 +368,9 @@ class HttpCacheEntry(Base):
     body: Mapped[str] = mapped_column(LongText)
     next_url: Mapped[str | None] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # of the token; NULL: from before 0005
+    repository_id: Mapped[int | None] = mapped_column(BigInteger)
+    owner_login: Mapped[str | None] = mapped_column(String(100))  # lower-cased
 
 
 class SyncLock(Base):
@@ -366,3 +402,50 @@ class WorkerHeartbeat(Base):
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How often it beats (whole seconds, rounded up), so readers can tell a late beat from a slow one.
     heartbeat_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class RefreshRequest(Base):
+    """A webhook's ask to refresh one repository, or a whole owner, from GitHub; the worker acts on it.
+
+    The payload is a trigger, never data: the worker asks GitHub itself. Rows for one repository
+    (or owner) are taken together, retried with backoff and given up after a few attempts.
+    """
+
+    __tablename__ = "refresh_requests"
+    __table_args__ = (
+        Index("ix_refresh_requests_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_refresh_requests_finished_at", "finished_at"),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # One of GITHUB_OWNERS, spelled as configured; the owner to refresh when no repository is named.
+    owner_login: Mapped[str] = mapped_column(String(100))
+    # The repository as the payload names it (NULL for an owner-wide refresh) and its GitHub id.
+    repository_name: Mapped[str | None] = mapped_column(String(100))
+    full_name: Mapped[str | None] = mapped_column(String(201))
+    repository_id: Mapped[int | None] = mapped_column(BigInteger)
+    event: Mapped[str] = mapped_column(String(50))  # X-GitHub-Event
+    action: Mapped[str | None] = mapped_column(String(50))
+    delivery_id: Mapped[str] = mapped_column(String(100))  # X-GitHub-Delivery
+    received_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime)
+    # "pending", "done" or "failed" (given up after the last attempt).
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(PreciseUTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """A webhook delivery the receiver accepted, kept a few days to drop redeliveries of it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_received_at", "received_at"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(100), unique=True)  # X-GitHub-Delivery
+    event: Mapped[str] = mapped_column(String(50))
+    action: Mapped[str | None] = mapped_column(String(50))
+    received_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime)
+    requests: Mapped[int] = mapped_column(Integer, default=0)  # refresh requests it recorded

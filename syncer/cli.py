@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import click
@@ -16,22 +15,19 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from shared import migrate
 from shared.config import (
-    ConfigError, DatabaseSettings, GitHubSettings, ScheduleSettings, log_level_from_env, parse_owners,
+    ConfigError, DatabaseSettings, GitHubSettings, HooksSettings, ScheduleSettings, log_level_from_env, parse_owners,
 )
 from shared.db import make_engine
 from syncer import extras as extras_module
 from syncer.extras import ExtrasError, export_extras, import_extras, parse_extras
+from syncer.fetch import Plan
+from syncer.hooks.server import SchemaNotCurrent, serve
 from syncer.lock import LockHeld
 from syncer.logs import setup_logging
-from syncer.service import RunReport, sync_now
+from syncer.progress import progress_reporter
+from syncer.service import sync_now
 from syncer.status import format_status, read_status
 from syncer.worker import run_worker
-
-
-class ConfigProblem(click.ClickException):
-    """A setting has a wrong value: one line, exit status 2."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -123,13 +119,15 @@ def once(context: Context, owners: tuple[str, ...]) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    # On a terminal the summary is printed, not logged as well.
+    on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
     with progress_reporter() as progress:
         try:
-            report = sync_now(engine, settings, trigger="once", scope_owners=chosen or None, stop=stop,
-                              progress=progress)
+            report = sync_now(engine, settings, trigger="once", plan=Plan.full_sync(settings, chosen), stop=stop,
+                              progress=progress, log_summary=not on_terminal)
         except LockHeld as error:
             raise LockBusy(str(error)) from None
-    click.echo(format_report(report))
+    click.echo("\n".join(report.lines()))
     sys.exit(0 if report.ok else 1)
 
 
@@ -139,53 +137,23 @@ class LockBusy(click.ClickException):
     exit_code = 3
 
 
-@contextmanager
-def progress_reporter():
-    """A progress bar on a terminal, plain log lines (every 10 %) otherwise."""
-    state: dict = {}
-    log = logging.getLogger("syncer.progress")
-
-    def update(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            if "bar" not in state and total:
-                state["bar"] = click.progressbar(length=total, label="repositories", file=sys.stderr)
-                state["bar"].__enter__()
-            if "bar" in state:
-                state["bar"].update(done - state.get("done", 0))
-        elif total and (done == total or done * 10 // total != state.get("done", 0) * 10 // total):
-            log.info("fetched languages and contributors of %d of %d repositories", done, total)
-        state["done"] = done
-
-    try:
-        yield update
-    finally:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
-
-
-def format_report(report: RunReport) -> str:
-    c = report.changes
-    remaining = "unknown" if report.rate_limit_remaining is None else report.rate_limit_remaining
-    lines = [
-        f"Sync {report.status} in {report.seconds:.1f} s (run {report.run_id})",
-        f"  repositories: {c.added} added, {c.updated} updated, {c.removed} removed, "
-        f"{c.unchanged} unchanged, {len(report.skipped)} skipped",
-        *(f"    skipped {reason}" for reason in report.skipped[:20]),
-        f"  requests: {report.requests} ({report.not_modified} not modified)",
-        f"  rate limit: {report.points_spent} points spent, {remaining} remaining",
-        f"  dataset generation: {c.generation}" if report.ok else "  published dataset: unchanged",
-    ]
-    if report.error:
-        lines.append(f"  error: {report.error}")
-    return "\n".join(lines)
-
-
 @cli.command()
 @pass_context
 def run(context: Context) -> None:
     """Sync once a day at a random moment inside SYNC_WINDOW, until SIGTERM or SIGINT."""
     github, schedule = context.github(), ScheduleSettings.from_env(context.env)
     run_worker(context.engine(), github, schedule)
+
+
+@cli.command()
+@pass_context
+def hooks(context: Context) -> None:
+    """Receive GitHub webhooks on WEBHOOK_PORT and record refresh requests for the worker."""
+    settings = HooksSettings.from_env(context.env)
+    try:
+        serve(settings, log_level_from_env(context.env), restart_argv=sys.argv[1:])
+    except SchemaNotCurrent as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.command()

@@ -238,8 +238,9 @@ def save_readmes(session: Session, readmes: Mapping[int, ReadmeContent]) -> bool
     given = _stored_only(session, readmes)
     stored = {
         row.repository_id: row
-        for row in session.execute(select(Readme.repository_id, *(getattr(Readme, c) for c in columns)))
-        if row.repository_id in given
+        for row in session.execute(
+            select(Readme.repository_id, *(getattr(Readme, c) for c in columns)).where(Readme.repository_id.in_(given))
+        )
     }
     changed = False
     for rid, readme in given.items():
@@ -323,11 +324,12 @@ def save_language_colors(session: Session, colors: Mapping[str, str | None]) -> 
 
 
 def clear_graphql_content(session: Session) -> bool:
-    """Forget every GraphQL-sourced value (pins, social images, colours): a run without a token."""
+    """Forget every GraphQL-sourced value (pins, releases, social images, colours): a run without a token."""
     changed = False
     for statement in (
         update(Owner).where(Owner.pins_known.is_(True)).values(pins_known=False),
         delete(Pin),
+        delete(Release),
         update(Repository)
         .where(Repository.social_image_url.is_not(None) | Repository.social_image_custom.is_not(None))
         .values(social_image_url=None, social_image_custom=None),

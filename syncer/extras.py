@@ -9,18 +9,18 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.orm import Session
 
+from shared.clock import utcnow
 from shared.db import transaction
-from shared.models import DatasetState, Repository, RepositoryExtra
+from shared.generation import record_publish
+from shared.limits import MAX_DESCRIPTION, MAX_URL
+from shared.models import Repository, RepositoryExtra
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_DESCRIPTION = 4000
-MAX_URL = 2000
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 FIELDS = ("demo_url", "video_urls", "featured", "hidden", "order", "description")
@@ -119,7 +119,7 @@ def _is_url(value: Any) -> bool:
 def import_extras(engine: Engine, extras: list[Extra], *, replace: bool = False) -> ImportResult:
     """Write validated extras in one transaction; `replace` also removes entries not in the file."""
     result = ImportResult()
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     with transaction(engine) as session:
         repo_ids = {name.lower(): rid for rid, name in session.execute(select(Repository.id, Repository.full_name))}
         rows = list(session.scalars(select(RepositoryExtra)))
@@ -149,7 +149,7 @@ def import_extras(engine: Engine, extras: list[Extra], *, replace: bool = False)
                 session.execute(delete(RepositoryExtra).where(RepositoryExtra.id.in_(stale)))
                 result.removed = len(stale)
                 changed = True
-        result.generation = _bump_generation(session, now) if changed else session.get(DatasetState, 1).generation
+        result.generation = record_publish(session, now, changed=changed)
     return result
 
 
@@ -169,13 +169,6 @@ def _apply(row: RepositoryExtra, extra: Extra, now: datetime) -> bool:
     if differing:
         row.updated_at = now
     return bool(differing)
-
-
-def _bump_generation(session: Session, now: datetime) -> int:
-    state = session.get(DatasetState, 1, with_for_update=True)
-    state.generation += 1
-    state.changed_at = now
-    return state.generation
 
 
 def export_extras(engine: Engine) -> str:

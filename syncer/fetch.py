@@ -1,92 +1,149 @@
-"""Fetch what GitHub holds for the configured owners into a snapshot; nothing is written here."""
+"""Fetch what GitHub holds for the configured owners into a snapshot; nothing published is written here.
+
+`fetch_*` functions return what they fetched (or raise `Skip` with the reason a repository must
+be left as it is); the bodies of languages and contributors stay in the response store, where
+the publish reads them back.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from shared.config import GitHubSettings
-from syncer.github import GitHubClient, GitHubError
+from syncer.errors import GitHubError
+from syncer.github import GitHubClient
+from syncer.parse import BadShape, is_private, parse_repository
+from syncer.responses import Tag
 
 log = logging.getLogger(__name__)
 
-MAX_DESCRIPTION = 4000  # GitHub allows 350; anything longer is cut, not refused
-MAX_URL = 2000
+Progress = Callable[[int, int], None]  # (repositories done, repositories to do)
+
+
+class Skip(Exception):
+    """GitHub will not give this repository's details now (404, 451): its published rows stay as they are."""
 
 
 @dataclass(frozen=True)
-class Known:
-    """What the database already holds about a repository, to skip unchanged ones."""
+class Details:
+    """Where a repository's languages and contributor pages are stored, and how GitHub answered."""
 
-    pushed_at: datetime | None
+    languages_url: str
+    contributor_urls: tuple[str, ...]
+    contributors_status: str  # "ok", "empty" (204) or "unavailable" (403: too large to list)
 
 
 @dataclass
 class RepoData:
-    """One repository as GitHub shows it now.
-
-    `languages` and `contributors` are None when the repository is unchanged since the last
-    sync (same `pushed_at`): the stored rows stay as they are.
-    """
+    """One repository as GitHub shows it now; `details` is None when they were not fetched again
+    (unchanged since the last sync): the published rows stay as they are."""
 
     row: dict[str, Any]
-    languages: dict[str, int] | None = None
-    contributors: list[dict[str, Any]] | None = None
+    details: Details | None = None
+    node_id: str | None = None  # GraphQL's id, to ask for the extras
+
+
+@dataclass(frozen=True)
+class Target:
+    """One repository to ask GitHub about by itself (a webhook said it changed).
+
+    Asked by id when the id is known: that survives renames and transfers."""
+
+    owner: str
+    repository_id: int | None = None
+    full_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run asks GitHub for, and what its answer replaces.
+
+    `listed` are the owners whose whole repository list is fetched (a repository of theirs that
+    is not in it leaves); `targets` are repositories asked one by one; `recheck` asks every listed
+    repository's details again (conditionally) rather than only those pushed since; `ask_owners`
+    asks who each owner is rather than trusting the stored answer; `full` marks a sync that makes
+    the dataset synced; `everything` one whose answer is the whole truth: every other repository
+    leaves and stored responses of what is gone are pruned.
+    """
+
+    listed: tuple[str, ...]
+    targets: tuple[Target, ...] = ()
+    recheck: bool = False
+    ask_owners: bool = True
+    full: bool = False
+    everything: bool = False
+
+    @classmethod
+    def full_sync(cls, settings: GitHubSettings, owners: tuple[str, ...] = (), *, recheck: bool = False) -> Plan:
+        """Everyone (or `owners` only); with `recheck`, every repository's details again (the nightly
+        run, when a token makes the 304s free), else only of those pushed since."""
+        return cls(listed=owners or settings.owners, recheck=recheck, full=True, everything=not owners)
+
+    @classmethod
+    def refresh(cls, settings: GitHubSettings) -> Plan:
+        """Every owner's list pages, conditionally; details only of what was pushed since."""
+        return cls(listed=settings.owners, ask_owners=False)
+
+    @classmethod
+    def targeted(cls, targets: tuple[Target, ...], owners: tuple[str, ...] = ()) -> Plan:
+        """These repositories (and these owners' lists); nothing else is touched."""
+        return cls(listed=owners, targets=targets, recheck=True, ask_owners=False)
 
 
 @dataclass
 class Snapshot:
-    """Everything a sync publishes, fetched before anything is written."""
+    """Everything a sync publishes, fetched before anything is published."""
 
-    owners: tuple[str, ...]
+    plan: Plan
     repos: dict[int, RepoData] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # "owner/name: reason"
     skipped_ids: set[int] = field(default_factory=set)  # keep their published rows as they are
-
-
-class BadShape(ValueError):
-    """A GitHub object lacks what we need to store it."""
-
-
-Progress = Callable[[int, int], None]
+    gone_ids: set[int] = field(default_factory=set)  # targets GitHub no longer shows us
+    gone_names: set[str] = field(default_factory=set)  # the same, known by name only (lower-cased)
 
 
 def fetch_snapshot(
     client: GitHubClient,
     settings: GitHubSettings,
-    known: dict[int, Known],
+    pushed: dict[int, datetime | None],
+    plan: Plan,
+    *,
     progress: Progress | None = None,
 ) -> Snapshot:
-    """List every owner's repositories and fetch languages and contributors of the changed ones.
+    """List the planned owners' repositories, ask for the targets, and fetch the details needed.
 
-    Per-repository requests start as soon as a list page arrives, on a pool of
-    `settings.workers` threads; languages and contributors are separate tasks.
+    `pushed` is the published `pushed_at` per repository id: a listed repository whose last push
+    is the same keeps its details unless the plan rechecks everyone (conditionally: free when
+    unchanged). Detail requests start as soon as a list page arrives, on `settings.workers` threads.
     """
-    snapshot = Snapshot(owners=settings.owners)
+    snapshot = Snapshot(plan=plan)
     with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="fetch") as pool:
-        futures: dict[Future, RepoData] = {}
+        futures: dict[Future[Details], RepoData] = {}
         try:
-            for owner in settings.owners:
-                for entry in list_repositories(client, owner):
+            for owner in plan.listed:
+                for entry in list_repositories(client, owner, ask=plan.ask_owners):
                     data = _take_entry(snapshot, entry, settings)
-                    if data is not None and _changed(data, known):
-                        futures[pool.submit(fetch_languages, client, data)] = data
-                        futures[pool.submit(fetch_contributors, client, data)] = data
-            log.info("%d repositories listed, %d need languages and contributors",
-                     len(snapshot.repos), len(futures) // 2)
-            done = 0
-            for future in as_completed(futures):
-                skip_reason = future.result()
+                    if data is not None and (plan.recheck or _pushed_since(data, pushed)):
+                        futures[pool.submit(fetch_details, client, data.row["id"], data.row["full_name"])] = data
+            for target, entry in zip(plan.targets, pool.map(lambda t: fetch_target(client, t), plan.targets)):
+                data = _take_target(snapshot, target, entry, settings)
+                if data is not None:
+                    futures[pool.submit(fetch_details, client, data.row["id"], data.row["full_name"])] = data
+            log.info("%d repositories fetched, %d need languages and contributors", len(snapshot.repos), len(futures))
+            for done, future in enumerate(as_completed(futures), start=1):
                 data = futures[future]
-                if skip_reason and data.row["id"] not in snapshot.skipped_ids:
-                    _skip(snapshot, data.row["id"], data.row["full_name"], skip_reason)
-                done += 1
-                if progress and done % 2 == 0:
-                    progress(done // 2, len(futures) // 2)
+                try:
+                    data.details = future.result()
+                except Skip as skip:
+                    _skip(snapshot, data.row["id"], data.row["full_name"], str(skip))
+                if progress:
+                    progress(done, len(futures))
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -94,62 +151,82 @@ def fetch_snapshot(
     return snapshot
 
 
-def _changed(data: RepoData, known: dict[int, Known]) -> bool:
-    """A repository needs its languages and contributors again unless its last push is the same."""
-    previous = known.get(data.row["id"])
-    return previous is None or previous.pushed_at is None or previous.pushed_at != data.row["pushed_at"]
+def _pushed_since(data: RepoData, pushed: dict[int, datetime | None]) -> bool:
+    """New, never pushed before, or pushed since the last sync."""
+    previous = pushed.get(data.row["id"])
+    return previous is None or previous != data.row["pushed_at"]
 
 
-def list_repositories(client: GitHubClient, owner: str) -> Iterator[dict[str, Any]]:
-    """Every repository entry of a user or an organisation, page by page."""
-    account = client.get(client.url(f"/users/{owner}"), allow=(404,))
-    if account.status == 404:
+def fetch_account(client: GitHubClient, owner: str, *, ask: bool = True) -> dict[str, Any]:
+    """The user or organisation `owner` (GitHub's `/users/{login}`); with `ask=False` the stored
+    answer serves when there is one, at no request."""
+    url = client.url(f"/users/{owner}")
+    stored = None if ask else client.store.body(url)
+    if stored is not None:
+        return json.loads(stored)
+    account = client.get(url, allow=(404,), tag=Tag(owner=owner), body=True)
+    if account.status == 404 or not isinstance(account.data, dict):
         raise GitHubError(f"GitHub has no user or organisation named {owner!r} (check GITHUB_OWNERS)")
-    if isinstance(account.data, dict) and account.data.get("type") == "Organization":
+    return account.data
+
+
+def list_repositories(client: GitHubClient, owner: str, *, ask: bool = True) -> Iterator[dict[str, Any]]:
+    """Every repository entry of a user or an organisation, page by page."""
+    tag = Tag(owner=owner)
+    if fetch_account(client, owner, ask=ask).get("type") == "Organization":
         url = client.url(f"/orgs/{owner}/repos", type="all", per_page=100)
     else:
         url = client.url(f"/users/{owner}/repos", type="owner", per_page=100)
-    for page in client.pages(url):
+    for _, page in client.pages(url, tag=tag, body=True):
         if not isinstance(page.data, list):
             raise GitHubError(f"GitHub's repository list for {owner} is not a list")
         yield from (e for e in page.data if isinstance(e, dict))
 
 
-def fetch_languages(client: GitHubClient, data: RepoData) -> str | None:
-    """Fill in the language byte counts; returns a reason when the repository must be skipped."""
-    reply = client.get(client.url(f"/repos/{data.row['full_name']}/languages"), allow=(404, 451))
+def fetch_target(client: GitHubClient, target: Target) -> dict[str, Any] | None:
+    """The repository object of one target; None when GitHub no longer shows it (404, 451)."""
+    path = f"/repositories/{target.repository_id}" if target.repository_id else f"/repos/{target.full_name}"
+    reply = client.get(client.url(path), allow=(404, 451), tag=Tag(repository_id=target.repository_id), body=True)
+    return reply.data if reply.status == 200 and isinstance(reply.data, dict) else None
+
+
+def fetch_details(client: GitHubClient, repo_id: int, full_name: str) -> Details:
+    """Languages, then every page of contributors, of one repository; raises Skip."""
+    languages_url = fetch_languages(client, repo_id, full_name)
+    status, pages = fetch_contributors(client, repo_id, full_name)
+    return Details(languages_url, pages, status)
+
+
+def fetch_languages(client: GitHubClient, repo_id: int, full_name: str) -> str:
+    """Fetch the language byte counts; the URL they are stored under."""
+    url = client.url(f"/repos/{full_name}/languages")
+    reply = client.get(url, allow=(404, 451), tag=Tag(repository_id=repo_id))
     if reply.status in (404, 451):
-        return f"GitHub answered {reply.status} for its languages"
-    data.languages = _languages(reply.data)
-    return None
+        raise Skip(f"GitHub answered {reply.status} for its languages")
+    return url
 
 
-def fetch_contributors(client: GitHubClient, data: RepoData) -> str | None:
-    """Fill in every page of contributors (204: none; 403: too large to list, kept as unavailable)."""
-    contributors: list[dict[str, Any]] = []
-    status = "ok"
-    url = client.url(f"/repos/{data.row['full_name']}/contributors", per_page=100)
-    for page in client.pages(url, allow=(403, 404, 451)):
+def fetch_contributors(client: GitHubClient, repo_id: int, full_name: str) -> tuple[str, tuple[str, ...]]:
+    """Fetch every page of contributors: the status ("ok"; "empty" on 204; "unavailable" on 403, the
+    list being too large) and the URLs of the stored pages."""
+    pages: list[str] = []
+    url = client.url(f"/repos/{full_name}/contributors", per_page=100)
+    for page_url, page in client.pages(url, allow=(403, 404, 451), tag=Tag(repository_id=repo_id)):
         if page.status in (404, 451):
-            return f"GitHub answered {page.status} for its contributors"
+            raise Skip(f"GitHub answered {page.status} for its contributors")
         if page.status == 204:
-            status = "empty"
-            break
+            return "empty", ()
         if page.status == 403:
-            status = "unavailable"
-            log.info("%s: contributors unavailable (%s)", data.row["full_name"], page.message)
-            break
-        contributors.extend(c for c in map(_contributor, page.data or []) if c is not None)
-    data.row["contributors_status"] = status
-    data.contributors = contributors
-    return None
+            log.info("%s: contributors unavailable (%s)", full_name, page.message)
+            return "unavailable", ()
+        pages.append(page_url)
+    return "ok", tuple(pages)
 
 
 def _take_entry(snapshot: Snapshot, entry: dict[str, Any], settings: GitHubSettings) -> RepoData | None:
     """Add one list entry to the snapshot (None when it is private or cannot be stored)."""
     name = entry.get("full_name") or entry.get("name") or "?"
-    is_private = entry.get("private") is True or entry.get("visibility") in ("private", "internal")
-    if is_private and not settings.include_private:
+    if is_private(entry) and not settings.include_private:
         return None
     try:
         row = parse_repository(entry)
@@ -160,9 +237,24 @@ def _take_entry(snapshot: Snapshot, entry: dict[str, Any], settings: GitHubSetti
         return None
     if row["id"] in snapshot.repos:  # listed twice (an owner given twice, a transfer mid-run)
         return None
-    data = RepoData(row)
+    data = RepoData(row, node_id=entry.get("node_id") if isinstance(entry.get("node_id"), str) else None)
     snapshot.repos[row["id"]] = data
     return data
+
+
+def _take_target(snapshot: Snapshot, target: Target, entry: dict[str, Any] | None,
+                 settings: GitHubSettings) -> RepoData | None:
+    """Add a target's repository, or note it as gone: deleted, made private, or moved to an owner
+    we do not mirror."""
+    owner = (entry or {}).get("owner")
+    login = owner.get("login") if isinstance(owner, dict) else None
+    mirrored = isinstance(login, str) and login.lower() in {o.lower() for o in settings.owners}
+    if entry is None or not mirrored or (is_private(entry) and not settings.include_private):
+        snapshot.gone_ids.update(i for i in (target.repository_id, (entry or {}).get("id")) if isinstance(i, int))
+        if target.full_name:
+            snapshot.gone_names.add(target.full_name.lower())
+        return None
+    return _take_entry(snapshot, entry, settings)
 
 
 def _skip(snapshot: Snapshot, repo_id: int, full_name: str, reason: str) -> None:
@@ -170,90 +262,3 @@ def _skip(snapshot: Snapshot, repo_id: int, full_name: str, reason: str) -> None
     snapshot.repos.pop(repo_id, None)
     snapshot.skipped.append(f"{full_name}: {reason}")
     snapshot.skipped_ids.add(repo_id)
-
-
-def parse_repository(entry: dict[str, Any]) -> dict[str, Any]:
-    """The `repositories` row for a GitHub repository object; BadShape when it cannot be stored."""
-    repo_id = entry.get("id")
-    if not isinstance(repo_id, int) or isinstance(repo_id, bool) or repo_id <= 0:
-        raise BadShape("no numeric id")
-    owner = entry.get("owner") if isinstance(entry.get("owner"), dict) else {}
-    name, login = entry.get("name"), owner.get("login")
-    if not _short_text(name, 100) or not _short_text(login, 100):
-        raise BadShape("missing or overlong name or owner login")
-    full_name = f"{login}/{name}"
-    license_ = entry.get("license") if isinstance(entry.get("license"), dict) else {}
-    private = entry.get("private") is True
-    visibility = entry.get("visibility")
-    if visibility not in ("public", "private", "internal"):
-        visibility = "private" if private else "public"
-    html_url = entry.get("html_url")
-    topics = entry.get("topics")
-    return {
-        "id": repo_id,
-        "owner_login": login,
-        "name": name,
-        "full_name": full_name,
-        "description": _text(entry.get("description"), MAX_DESCRIPTION),
-        "html_url": html_url if _short_text(html_url, 500) else f"https://github.com/{full_name}",
-        "homepage": _text(entry.get("homepage"), MAX_URL) or None,
-        "language": entry.get("language") if _short_text(entry.get("language"), 100) else None,
-        "topics": [t for t in topics if _short_text(t, 100)] if isinstance(topics, list) else [],
-        "stargazers_count": _count(entry.get("stargazers_count")),
-        "forks_count": _count(entry.get("forks_count")),
-        "watchers_count": _count(entry.get("watchers_count")),
-        "open_issues_count": _count(entry.get("open_issues_count")),
-        "fork": entry.get("fork") is True,
-        "archived": entry.get("archived") is True,
-        "private": private,
-        "visibility": visibility,
-        "license_spdx_id": license_.get("spdx_id") if _short_text(license_.get("spdx_id"), 100) else None,
-        "license_name": license_.get("name") if _short_text(license_.get("name"), 200) else None,
-        "default_branch": entry.get("default_branch") if _short_text(entry.get("default_branch"), 255) else None,
-        "created_at": _timestamp(entry.get("created_at")),
-        "updated_at": _timestamp(entry.get("updated_at")),
-        "pushed_at": _timestamp(entry.get("pushed_at")),
-        "size": _count(entry.get("size")),
-    }
-
-
-def _languages(data: Any) -> dict[str, int]:
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if _short_text(k, 100) and isinstance(v, int) and v >= 0}
-
-
-def _contributor(entry: Any) -> dict[str, Any] | None:
-    """A contributor row with its count; anonymous or malformed entries are left out."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("id"), int) or not _short_text(entry.get("login"), 100):
-        return None
-    return {
-        "id": entry["id"],
-        "login": entry["login"],
-        "avatar_url": entry.get("avatar_url") if _short_text(entry.get("avatar_url"), 500) else None,
-        "html_url": entry.get("html_url") if _short_text(entry.get("html_url"), 500) else None,
-        "type": entry.get("type") if _short_text(entry.get("type"), 20) else "User",
-        "contributions": _count(entry.get("contributions")),
-    }
-
-
-def _short_text(value: Any, limit: int) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= limit
-
-
-def _text(value: Any, limit: int) -> str | None:
-    return value[:limit] if isinstance(value, str) else None
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else 0
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -1,113 +1,56 @@
 """A GitHub REST client on one `requests.Session`: conditional requests, rate limits, retries.
 
-Every request has a timeout. Pages are followed through the `Link` header. Responses with an
-ETag are remembered per token fingerprint (the caller persists them) and asked for again with
-`If-None-Match`; a `304` re-uses the stored body and, with a token, costs no rate-limit points.
+Every request has a timeout. Pages are followed through the `Link` header. Every 200 is saved
+in the response store as it arrives and asked for again with `If-None-Match`; a `304` re-uses
+the stored response and, with a token, costs no rate-limit points. What to do with a failure
+is the retry policy's decision (`syncer.retry`); this module sends and acts on it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
 from shared.config import GitHubSettings
+from syncer.errors import Aborted, GitHubError
+from syncer.responses import ResponseStore, Tag
+from syncer.retry import Action, RetryPolicy
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 USER_AGENT = "portfolio-syncer/0.1 (+https://github.com/; GitHub mirror for portfolio sites)"
-MAX_BACKOFF = 30.0
-
-
-class GitHubError(Exception):
-    """GitHub could not give what the sync needs; the message is for the operator."""
-
-
-class RateLimited(GitHubError):
-    """The rate limit is exhausted for longer than the run may wait."""
-
-    def __init__(self, resume_at: datetime | None, message: str):
-        self.resume_at = resume_at
-        super().__init__(message)
-
-
-class GitHubUnavailable(GitHubError):
-    """GitHub keeps failing; the run gives up rather than hammer it."""
-
-
-class Aborted(Exception):
-    """The process was asked to stop while the sync was in flight."""
-
-
-@dataclass(frozen=True)
-class CachedResponse:
-    """What is kept of a response for conditional requests."""
-
-    etag: str
-    body: str
-    next_url: str | None
-
-
-class ResponseCache:
-    """ETag-keyed responses for one token fingerprint.
-
-    The ETags known from earlier runs are given up front; a stored body is loaded only when
-    GitHub answers 304. Responses received in this run are kept in `fresh` for saving.
-    """
-
-    def __init__(
-        self,
-        fingerprint: str,
-        etags: dict[str, str] | None = None,
-        load: Callable[[str], CachedResponse | None] | None = None,
-    ):
-        self.fingerprint = fingerprint
-        self._etags = etags or {}
-        self._load = load
-        self._lock = threading.Lock()
-        self.fresh: dict[str, tuple[str, CachedResponse]] = {}  # key -> (url, entry)
-
-    def key(self, url: str) -> str:
-        return hashlib.sha256(f"{self.fingerprint}\n{url}".encode()).hexdigest()
-
-    def etag(self, url: str) -> str | None:
-        key = self.key(url)
-        with self._lock:
-            if key in self.fresh:
-                return self.fresh[key][1].etag
-        return self._etags.get(key)
-
-    def get(self, url: str) -> CachedResponse | None:
-        key = self.key(url)
-        with self._lock:
-            if key in self.fresh:
-                return self.fresh[key][1]
-        return self._load(key) if self._load and key in self._etags else None
-
-    def put(self, url: str, entry: CachedResponse) -> None:
-        with self._lock:
-            self.fresh[self.key(url)] = (url, entry)
 
 
 @dataclass
 class Stats:
-    """What the run cost; updated from worker threads."""
+    """What the run cost; updated from worker threads.
+
+    Points are counted as GitHub counts them: the `X-RateLimit-Remaining` headers are the truth
+    (per resource and reset window); an answer without them costs a point unless it is an
+    authenticated 304 or a server error. GraphQL's points are its answers' to count (`rateLimit.cost`).
+    """
 
     requests: int = 0
     not_modified: int = 0
-    points_spent: int = 0
     rate_limit_remaining: int | None = None
-    rate_limit_reset: int | None = None
+    _windows: dict[tuple[str, str], list[int]] = field(default_factory=dict, repr=False)  # [before, lowest]
+    _unmetered: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def points_spent(self) -> int:
+        """REST points."""
+        with self._lock:
+            return self._unmetered + sum(before - lowest for (resource, _), (before, lowest) in self._windows.items()
+                                         if resource != "graphql")
 
     def record(self, response: requests.Response, *, authenticated: bool) -> None:
         with self._lock:
@@ -115,23 +58,32 @@ class Stats:
                 self.requests += 1
                 if hop.status_code == 304:
                     self.not_modified += 1
-                if not (authenticated and hop.status_code == 304):
-                    self.points_spent += 1
-            remaining = response.headers.get("X-RateLimit-Remaining")
-            reset = response.headers.get("X-RateLimit-Reset")
-            if remaining is not None and remaining.isdigit():
-                self.rate_limit_remaining = int(remaining)
-            if reset is not None and reset.isdigit():
-                self.rate_limit_reset = int(reset)
+                self._meter(hop, authenticated)
 
     def record_failure(self) -> None:
         with self._lock:
             self.requests += 1
 
+    def _meter(self, hop: requests.Response, authenticated: bool) -> None:
+        free = authenticated and hop.status_code == 304
+        remaining = hop.headers.get("X-RateLimit-Remaining", "")
+        if not remaining.isdigit():
+            self._unmetered += 0 if free or hop.status_code >= 500 else 1
+            return
+        left = int(remaining)
+        self.rate_limit_remaining = left
+        window = (hop.headers.get("X-RateLimit-Resource", "core"), hop.headers.get("X-RateLimit-Reset", ""))
+        before = left + (0 if free else 1)
+        known = self._windows.setdefault(window, [before, left])
+        known[0], known[1] = max(known[0], before), min(known[1], left)
+
 
 @dataclass(frozen=True)
 class Reply:
-    """A usable answer: status 200 (fresh or from the cache after a 304), 204, or a handled error."""
+    """A usable answer: 200 (fresh, or stored after a 304), 204, or a status the caller allowed.
+
+    `data` is None after a 304 unless the caller asked for the stored body (`body=True`).
+    """
 
     status: int
     data: Any
@@ -140,24 +92,37 @@ class Reply:
     message: str = ""
 
 
+class FailureStreak:
+    """Failed requests in a row over all threads; a success ends the streak."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def failed(self) -> int:
+        with self._lock:
+            self._count += 1
+            return self._count
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._count = 0
+
+
 class GitHubClient:
     """Talks to one GitHub (github.com or an Enterprise Server) with one connection pool."""
 
-    def __init__(
-        self,
-        settings: GitHubSettings,
-        cache: ResponseCache,
-        *,
-        stop: threading.Event | None = None,
-    ):
+    def __init__(self, settings: GitHubSettings, store: ResponseStore, *, stop: threading.Event | None = None):
         self.settings = settings
-        self.cache = cache
+        self.store = store
         self.stop = stop or threading.Event()
+        self.policy = RetryPolicy.from_settings(settings)
         self.stats = Stats()
-        self._failures = 0
-        self._failures_lock = threading.Lock()
+        self.streak = FailureStreak()
         self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(4, settings.workers))
+        # The listing thread and every worker may each hold a connection at once.
+        size = settings.workers + 1
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=size)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update(
@@ -177,67 +142,125 @@ class GitHubClient:
         query = "&".join(f"{k}={v}" for k, v in params.items())
         return f"{self.settings.api_url}{path}" + (f"?{query}" if query else "")
 
-    def get(self, url: str, *, allow: tuple[int, ...] = ()) -> Reply:
-        """GET `url` (absolute) with retries; statuses in `allow` come back instead of raising."""
-        etag = self.cache.etag(url)
-        headers = {"If-None-Match": etag} if etag else {}
-        attempt = 0
-        limited = 0
+    def get(self, url: str, *, allow: tuple[int, ...] = (), tag: Tag | None = None, body: bool = False,
+            accept: str | None = None) -> Reply:
+        """GET `url` (absolute), conditionally, with retries.
+
+        Statuses in `allow` come back instead of raising. `tag` says what the response is about
+        (kept with it for pruning); `body=True` loads the stored body after a 304. `accept` asks
+        for another media type than JSON (a README's rendered HTML): its body is text.
+        """
+        headers = {"Accept": accept} if accept else {}
+        conditional = [True]
+
+        def send() -> requests.Response:
+            etag = self.store.etag(url) if conditional[0] else None
+            return self.session.get(url, headers={**headers, **({"If-None-Match": etag} if etag else {})},
+                                    timeout=self._timeout)
+
+        def answer(response: requests.Response) -> Reply:
+            try:
+                return self._reply(url, response, allow, tag, body, text=accept is not None)
+            except _Unusable as unusable:
+                conditional[0] = conditional[0] and not unusable.unconditional
+                raise
+
+        return self._exchange(url, send, answer)
+
+    def post_graphql(self, url: str, payload: dict[str, Any]) -> Any:
+        """POST one GraphQL document; the decoded answer (its `errors` are the caller's to read)."""
+
+        def send() -> requests.Response:
+            return self.session.post(url, json=payload, timeout=self._timeout)
+
+        def answer(response: requests.Response) -> Any:
+            if response.status_code != 200:
+                raise GitHubError(f"GitHub answered {response.status_code} for {_path(url)}: {_message(response)}")
+            try:
+                return response.json()
+            except ValueError:
+                raise _Unusable("a body that is not valid JSON") from None
+
+        return self._exchange(url, send, answer)
+
+    def _exchange(self, url: str, send: Callable[[], requests.Response],
+                  answer: Callable[[requests.Response], T]) -> T:
+        """Send, let the policy classify the answer, act on it: wait, back off and send again, or answer."""
+        attempt, limited = 0, 0
         while True:
             self._check_stop()
             try:
-                response = self.session.get(
-                    url, headers=headers, timeout=(min(5.0, self.settings.timeout), self.settings.timeout)
-                )
+                response = send()
             except (requests.ConnectionError, requests.Timeout) as error:
                 self.stats.record_failure()
-                attempt = self._failed(url, attempt, f"{type(error).__name__}")
+                attempt = self._back_off(url, attempt, type(error).__name__)
                 continue
             self.stats.record(response, authenticated=self.settings.token is not None)
             status = response.status_code
-
-            if status == 304:
-                cached = self.cache.get(url)
-                if cached is not None:
-                    self._succeeded()
-                    return Reply(200, json.loads(cached.body), cached.next_url, not_modified=True)
-                headers = {}  # the stored body is gone: ask again unconditionally
-                attempt = self._failed(url, attempt, "a 304 for a response no longer stored")
-                continue
-            if status in (403, 429) and self._is_rate_limited(response):
+            message = _message(response) if status in (403, 429) else ""
+            decision = self.policy.classify(status, response.headers, message, limited=limited, now=time.time())
+            if decision.action is Action.WAIT:
                 limited += 1
-                self._wait_for_rate_limit(response, limited)
+                log.warning("%s: waiting %.0f s", decision.reason, decision.seconds)
+                self._sleep(decision.seconds)
                 continue
-            if status >= 500:
-                attempt = self._failed(url, attempt, f"HTTP {status}")
+            if decision.action is Action.RETRY:
+                attempt = self._back_off(url, attempt, decision.reason)
                 continue
-            if status in allow or status == 204:
-                self._succeeded()
-                return Reply(status, None, message=_message(response))
-            if status == 200:
-                try:
-                    data = response.json()
-                except ValueError:
-                    attempt = self._failed(url, attempt, "a body that is not valid JSON")
-                    continue
-                self._succeeded()
-                next_url = response.links.get("next", {}).get("url")
-                etag = response.headers.get("ETag")
-                if etag:
-                    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-                    self.cache.put(url, CachedResponse(etag, body, next_url))
-                return Reply(200, data, next_url)
-            raise GitHubError(f"GitHub answered {status} for {_path(url)}: {_message(response)}")
+            try:
+                result = answer(response)
+            except _Unusable as unusable:
+                attempt = self._back_off(url, attempt, str(unusable))
+                continue
+            self.streak.succeeded()
+            return result
 
-    def pages(self, url: str, *, allow: tuple[int, ...] = ()) -> Iterator[Reply]:
-        """Every page of a list, following `Link: rel="next"`."""
+    def pages(self, url: str, *, allow: tuple[int, ...] = (), tag: Tag | None = None,
+              body: bool = False) -> Iterator[tuple[str, Reply]]:
+        """Every page of a list with its URL, following `Link: rel="next"`."""
         next_url: str | None = url
         while next_url:
-            reply = self.get(next_url, allow=allow)
-            yield reply
+            reply = self.get(next_url, allow=allow, tag=tag, body=body)
+            yield next_url, reply
             next_url = reply.next_url if reply.status == 200 else None
 
-    # -- failure handling ------------------------------------------------------------------
+    @property
+    def _timeout(self) -> tuple[float, float]:
+        return min(5.0, self.settings.timeout), self.settings.timeout
+
+    def _reply(self, url: str, response: requests.Response, allow: tuple[int, ...], tag: Tag | None,
+               body: bool, *, text: bool) -> Reply:
+        status = response.status_code
+        if status == 304:
+            stored = self.store.stored(url)
+            saved = self.store.body(url) if stored is not None and body else None
+            if stored is None or (body and saved is None):
+                raise _Unusable("a 304 for a response no longer stored", unconditional=True)
+            data = saved if text or saved is None else json.loads(saved)
+            return Reply(200, data, stored.next_url, not_modified=True)
+        if status in allow or status == 204:
+            return Reply(status, None, message=_message(response))
+        if status != 200:
+            raise GitHubError(f"GitHub answered {status} for {_path(url)}: {_message(response)}")
+        if text:
+            data = response.text
+        else:
+            try:
+                data = response.json()
+            except ValueError:
+                raise _Unusable("a body that is not valid JSON") from None
+        next_url = response.links.get("next", {}).get("url")
+        self.store.save(url, response.headers.get("ETag"), response.text, next_url, tag)
+        return Reply(200, data, next_url)
+
+    def _back_off(self, url: str, attempt: int, reason: str) -> int:
+        """Count a failed attempt and sleep its backoff; the policy raises when it is time to give up."""
+        attempt += 1
+        delay = self.policy.increment(attempt, self.streak.failed(), reason, _path(url))
+        log.warning("%s for %s; retrying in %.1f s (attempt %d of %d)", reason, _path(url), delay, attempt + 1,
+                    self.policy.max_attempts)
+        self._sleep(delay)
+        return attempt
 
     def _check_stop(self) -> None:
         if self.stop.is_set():
@@ -247,54 +270,13 @@ class GitHubClient:
         if self.stop.wait(seconds):
             raise Aborted("stop requested")
 
-    def _succeeded(self) -> None:
-        with self._failures_lock:
-            self._failures = 0
 
-    def _failed(self, url: str, attempt: int, reason: str) -> int:
-        """Count a failed attempt; sleep with backoff and jitter, or give up."""
-        with self._failures_lock:
-            self._failures += 1
-            failures = self._failures
-        attempt += 1
-        if attempt >= self.settings.max_attempts:
-            raise GitHubUnavailable(f"GitHub failed {attempt} times for {_path(url)} (last: {reason}); giving up")
-        if failures >= self.settings.max_consecutive_failures:
-            raise GitHubUnavailable(f"GitHub failed {failures} requests in a row (last: {reason}); giving up")
-        delay = min(MAX_BACKOFF, self.settings.retry_backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
-        log.warning("%s for %s; retrying in %.1f s (attempt %d of %d)", reason, _path(url), delay, attempt + 1,
-                    self.settings.max_attempts)
-        self._sleep(delay)
-        return attempt
+class _Unusable(Exception):
+    """An answer that must be asked for again (not JSON, or a 304 whose stored body is gone)."""
 
-    @staticmethod
-    def _is_rate_limited(response: requests.Response) -> bool:
-        if response.headers.get("X-RateLimit-Remaining") == "0" or "Retry-After" in response.headers:
-            return True
-        return "rate limit" in _message(response).lower()
-
-    def _wait_for_rate_limit(self, response: requests.Response, times: int) -> None:
-        """Wait as GitHub asks, or raise RateLimited when that is longer than allowed."""
-        now = time.time()
-        if response.headers.get("X-RateLimit-Remaining") == "0" and "Retry-After" not in response.headers:
-            reset = int(response.headers.get("X-RateLimit-Reset", now + 60))
-            wait, kind = max(1.0, reset - now + 1), "primary"
-        elif response.headers.get("Retry-After", "").strip().isdigit():
-            wait, kind = float(response.headers["Retry-After"]), "secondary"
-        else:
-            wait, kind = self.settings.secondary_backoff * 2 ** (times - 1), "secondary"
-        resume_at = datetime.fromtimestamp(now + wait, timezone.utc)
-        if wait > self.settings.max_rate_limit_wait:
-            raise RateLimited(
-                resume_at,
-                f"GitHub {kind} rate limit reached; it resets at {resume_at:%Y-%m-%d %H:%M:%S} UTC, "
-                f"later than GITHUB_MAX_RATE_LIMIT_WAIT={self.settings.max_rate_limit_wait:g}s allows; "
-                "run again after that",
-            )
-        if times > self.settings.max_attempts:
-            raise RateLimited(resume_at, f"GitHub {kind} rate limit hit {times} times in a row; run again later")
-        log.warning("GitHub %s rate limit: waiting %.0f s (until %s UTC)", kind, wait, f"{resume_at:%H:%M:%S}")
-        self._sleep(wait)
+    def __init__(self, reason: str, *, unconditional: bool = False):
+        super().__init__(reason)
+        self.unconditional = unconditional
 
 
 def _message(response: requests.Response) -> str:

@@ -35,6 +35,15 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # APScheduler, Alembic and urllib3 are chatty at INFO; their warnings still show.
-    for name in ("urllib3", "alembic", "apscheduler.executors.default"):
+    quiet_libraries(level)
+
+
+def quiet_libraries(level: str) -> None:
+    """Alembic, urllib3 and APScheduler are chatty at INFO, and APScheduler's reports of failed and
+    missed jobs repeat what the worker logs; below DEBUG only their warnings (APScheduler's
+    executor: nothing) show."""
+    if level == "DEBUG":
+        return
+    for name in ("urllib3", "alembic", "apscheduler.scheduler"):
         logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)

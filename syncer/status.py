@@ -1,4 +1,4 @@
-"""What `syncer status` shows: the published dataset, the workers' heartbeats, the last runs."""
+"""What `syncer status` shows: the published dataset, the workers' heartbeats, webhooks, the last runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from shared.db import transaction
-from shared.models import DatasetState, Repository, SyncRun, WorkerHeartbeat
+from shared.models import DatasetState, RefreshRequest, Repository, SyncRun, WebhookDelivery, WorkerHeartbeat
 
 
 @dataclass
@@ -18,22 +18,55 @@ class Status:
     repositories: int
     workers: list[WorkerHeartbeat]
     runs: list[SyncRun]
+    pending_requests: int = 0
+    oldest_pending_at: datetime | None = None
+    failed_requests: int = 0
+    last_delivery: WebhookDelivery | None = None
 
 
 def read_status(engine: Engine, limit: int = 10) -> Status:
     with transaction(engine) as session:
         state = session.get(DatasetState, 1)
+        requests = {
+            status: (count, oldest)
+            for status, count, oldest in session.execute(
+                select(RefreshRequest.status, func.count(), func.min(RefreshRequest.received_at))
+                .where(RefreshRequest.status.in_(("pending", "failed")))
+                .group_by(RefreshRequest.status)
+            )
+        }
+        pending, oldest = requests.get("pending", (0, None))
         return Status(
             generation=state.generation if state else 0,
             synced_at=state.synced_at if state else None,
             repositories=session.scalar(select(func.count()).select_from(Repository)) or 0,
             workers=list(session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()).limit(5))),
             runs=list(session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit))),
+            pending_requests=pending,
+            oldest_pending_at=oldest,
+            failed_requests=requests.get("failed", (0,))[0],
+            last_delivery=session.scalars(
+                select(WebhookDelivery).order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc()).limit(1)
+            ).first(),
         )
 
 
 def _when(moment: datetime | None) -> str:
     return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _webhooks(status: Status) -> str:
+    delivery = status.last_delivery
+    if delivery is None:
+        last = "no webhook delivery received in the past week"
+    else:
+        event = delivery.event + (f".{delivery.action}" if delivery.action else "")
+        last = f"last webhook {_when(delivery.received_at)} ({event}, delivery {delivery.delivery_id})"
+    pending = f"{status.pending_requests} pending"
+    if status.oldest_pending_at is not None:
+        pending += f" (oldest {_when(status.oldest_pending_at)})"
+    given_up = f", {status.failed_requests} given up" if status.failed_requests else ""
+    return f"refresh requests: {pending}{given_up}; {last}"
 
 
 def format_status(status: Status) -> str:
@@ -44,6 +77,7 @@ def format_status(status: Status) -> str:
     for worker in status.workers:
         state = f"stopped {_when(worker.stopped_at)}" if worker.stopped_at else f"last seen {_when(worker.last_seen_at)}"
         lines.append(f"worker {worker.id}: {state}, next sync {_when(worker.next_run_at)}")
+    lines.append(_webhooks(status))
     if not status.runs:
         lines.append("no sync runs yet")
         return "\n".join(lines)

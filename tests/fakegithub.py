@@ -1,4 +1,4 @@
-"""A fake GitHub REST API (v3) served over real HTTP on 127.0.0.1, for tests.
+"""A fake GitHub REST API (v3) and GraphQL API served over real HTTP on 127.0.0.1, for tests.
 
 In-process::
 
@@ -14,11 +14,23 @@ As a process (driven by another process through the ``/_fake/*`` endpoints)::
 
 Served (GET only, under ``base_path``): ``/rate_limit``, ``/users/{login}``,
 ``/users/{login}/repos``, ``/orgs/{org}``, ``/orgs/{org}/repos``, ``/repos/{owner}/{name}``
-and ``/repositories/{id}``, each of the last two with ``/languages`` and ``/contributors``.
+and ``/repositories/{id}``, each of the last two with ``/languages``, ``/contributors``,
+``/readme`` (by ``Accept``: rendered HTML, raw, or the JSON object with base64 ``content``)
+and ``/releases/latest``.
 Like GitHub it paginates with ``Link`` headers, answers conditional requests with 304,
 keeps a core rate limit (authenticated 304s are free), redirects renamed repositories
 with 301 to ``/repositories/{id}/...`` and matches owner and repository names case-insensitively.
 HEAD, other methods and unknown paths answer 404 JSON. ``url`` and ``snapshot()`` need ``start()``.
+
+GraphQL (POST ``graphql_url``: ``/api/graphql`` when ``base_path`` ends in ``/api/v3``, else
+``base_path + /graphql``) executes the query with graphql-core against GitHub's published schema
+(tests/graphql_schema.py), so only queries the real GitHub accepts are answered. It resolves
+``repositoryOwner``/``user``/``organization`` (profile and ``pinnedItems``), ``node``/``nodes`` by
+node id (repositories with ``latestRelease``, ``languages`` and their colours, ``openGraphImageUrl``,
+``usesCustomOpenGraphImage``) and ``rateLimit``; other fields are null. Like GitHub it needs a token
+(401), answers HTTP 200 with ``errors`` (NOT_FOUND with ``path`` for a gone node, RATE_LIMITED when
+its own point bucket is empty) and partial ``data``, and sends ``X-RateLimit-*`` for the ``graphql``
+resource; a query costs GitHub's estimate (connection requests / 100, at least 1).
 
 Owners that do not exist yet are created on first use (``add_repo``, ``rename_repo``,
 ``populate``): as an ``Organization`` when the login ends in ``-org``, else as a ``User``.
@@ -43,7 +55,12 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+import graphql as gql
+from graphql import FragmentSpreadNode, GraphQLError, InlineFragmentNode, value_from_ast_untyped
+
+from tests.graphql_schema import github_schema
 
 DOCS_URL = "https://docs.github.com/rest"
 RATE_LIMIT_DOCS_URL = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
@@ -56,12 +73,33 @@ TOO_LARGE_MESSAGE = (
     "The history or contributor list is too large to list contributors for this repository via the API."
 )
 SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+README_DOCS_URL = "https://docs.github.com/rest/repos/contents#get-a-repository-readme"
+RELEASE_DOCS_URL = "https://docs.github.com/rest/releases/releases#get-the-latest-release"
+GRAPHQL_DOCS_URL = "https://docs.github.com/graphql"
+GRAPHQL_AUTH_MESSAGE = "This endpoint requires you to be authenticated."
+GRAPHQL_TIMEOUT_MESSAGE = (
+    "Something went wrong while executing your query. This may be the result of a timeout, or it could be "
+    "a GitHub bug. Please include `0400:3F2E:1A2B3C:4D5E6F:675D1234` when reporting this issue."
+)
+#: Media types of ``GET .../readme`` (``application/vnd.github.v3.html`` and the like are the same).
+README_HTML, README_RAW = "html", "raw"
+#: linguist's colours for the languages ``populate`` uses; a language not listed has none (null).
+LANGUAGE_COLORS = {
+    "Python": "#3572A5", "JavaScript": "#f1e05a", "TypeScript": "#3178c6", "Go": "#00ADD8", "Rust": "#dea584",
+    "C": "#555555", "C++": "#f34b7d", "Shell": "#89e051", "HTML": "#e34c26", "CSS": "#663399",
+    "Dockerfile": "#384d54", "Makefile": "#427819", "Java": "#b07219", "Ruby": "#701516",
+    "Jupyter Notebook": "#DA5B0B",
+}  # fmt: skip
 
 FAULT_KINDS = frozenset(
-    {"500", "502_html", "timeout", "reset", "truncated", "secondary", "primary", "429", "404", "451"}
-)
-#: Faults whose response replaces the real one ("timeout" delays it, "truncated" cuts it, "reset" drops it).
-REPLACING_FAULTS = frozenset({"500", "502_html", "secondary", "primary", "429", "404", "451"})
+    {
+        "500", "502_html", "timeout", "reset", "truncated", "secondary", "primary", "429", "404", "451",
+        "graphql_timeout", "graphql_partial",
+    }
+)  # fmt: skip
+#: Faults whose response replaces the real one ("timeout" delays it, "truncated" cuts it, "reset" drops
+#: it, "graphql_partial" makes fields fail inside a real answer).
+REPLACING_FAULTS = frozenset({"500", "502_html", "secondary", "primary", "429", "404", "451", "graphql_timeout"})
 #: Methods that ``POST /_fake/call`` may invoke.
 CONTROL_METHODS = frozenset(
     {
@@ -72,11 +110,18 @@ CONTROL_METHODS = frozenset(
         "rename_repo",
         "delete_repo",
         "populate",
+        "set_profile",
+        "pin",
+        "set_readme",
+        "set_release",
+        "set_social_image",
         "set_rate_limit",
+        "set_graphql_rate_limit",
         "fail",
         "clear_faults",
         "reset_log",
         "snapshot",
+        "owners_snapshot",
     }
 )
 VISIBILITIES = ("public", "private", "internal")
@@ -96,6 +141,7 @@ class RequestRecord:
     counted_against_limit: bool  # consumed one point of the rate limit
     fault: str | None  # the injected fault kind, if any
     headers: dict[str, str]  # as received, with the Authorization value redacted
+    graphql_points: int = 0  # points of the graphql rate limit the query cost
 
 
 @dataclass
@@ -103,6 +149,21 @@ class _Owner:
     login: str
     id: int
     kind: str  # "User" or "Organization"
+    name: str | None = None
+    bio: str | None = None  # an organisation's description
+    blog: str = ""
+    location: str | None = None
+    company: str | None = None
+    email: str | None = None
+    twitter_username: str | None = None
+    followers: int = 0
+    following: int = 0
+    created_at: str = DEFAULT_TIMESTAMP
+    pins: list[int] = field(default_factory=list)  # repository ids in the profile's order
+
+
+#: Profile fields ``set_profile`` may set.
+_PROFILE_FIELDS = frozenset(f.name for f in fields(_Owner)) - {"login", "id", "kind", "pins"}
 
 
 @dataclass
@@ -132,10 +193,13 @@ class _Repo:
     created_at: str = DEFAULT_TIMESTAMP
     updated_at: str = DEFAULT_TIMESTAMP
     pushed_at: str = DEFAULT_TIMESTAMP
+    readme: tuple[str, str, str] | None = None  # (rendered HTML, Markdown source, path)
+    release: dict | None = None  # the latest release: tag_name, name, body, published_at, id
+    social_image: str | None = None  # a custom social preview image; None: GitHub's generated one
 
 
 #: Fields ``add_repo``/``update_repo`` may set (``private`` is an alias handled separately).
-_MUTABLE_FIELDS = frozenset(f.name for f in fields(_Repo)) - {"id", "owner", "name"}
+_MUTABLE_FIELDS = frozenset(f.name for f in fields(_Repo)) - {"id", "owner", "name", "readme", "release", "social_image"}
 
 
 @dataclass
@@ -155,6 +219,8 @@ class _Request:
     target: str  # the raw request target, base path and query included
     if_none_match: str | None
     authorized: bool
+    accept: str = ""
+    graphql: bool = False  # a POST to the GraphQL endpoint
 
     @property
     def query(self) -> dict[str, str]:
@@ -185,6 +251,106 @@ def _error(status: int, message: str, **extra) -> _Response:
 def _node_id(kind: str, number: int) -> str:
     """GitHub's legacy global node id, e.g. base64("010:Repository1296269")."""
     return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
+
+
+def _media_kind(accept: str) -> str | None:
+    """"html" or "raw" for GitHub's ``application/vnd.github[.v3].html[+json]`` and the like, else None."""
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media.startswith("application/vnd.github."):
+            name = media.removeprefix("application/vnd.github.").removeprefix("v3.").split("+")[0]
+            if name in (README_HTML, README_RAW):
+                return name
+    return None
+
+
+def _parse_node_id(node_id: str) -> tuple[str | None, int | None]:
+    """(kind, number) of a legacy global node id made by ``_node_id``, else (None, None)."""
+    try:
+        text = base64.b64decode(node_id, validate=True).decode()
+        length, rest = text.split(":", 1)
+        kind, number = rest[: int(length)], rest[int(length) :]
+        return kind, int(number)
+    except ValueError:
+        return None, None
+
+
+def _not_found(message: str) -> GraphQLError:
+    """GitHub's error for a lookup that found nothing (returned by a resolver, it nulls that field)."""
+    return GraphQLError(message, extensions={"type": "NOT_FOUND"})
+
+
+def _failing_field(info, **_arguments):
+    raise GraphQLError(GRAPHQL_TIMEOUT_MESSAGE)
+
+
+def _language_node(name: str) -> dict:
+    number = int(hashlib.sha256(name.encode()).hexdigest()[:6], 16)
+    return {"__typename": "Language", "id": _node_id("Language", number), "name": name, "color": LANGUAGE_COLORS.get(name)}
+
+
+def _connection(items: list, first: int | None, last: int | None) -> dict:
+    """A Relay connection of ``items`` cut to ``first``/``last`` (cursors are positions)."""
+    start, stop = 0, len(items)
+    if first is not None:
+        stop = min(stop, start + first)
+    if last is not None:
+        start = max(start, stop - last)
+    cursors = [base64.b64encode(f"cursor:{index + 1}".encode()).decode() for index in range(start, stop)]
+    page = items[start:stop]
+    return {
+        "totalCount": len(items),
+        "nodes": page,
+        "edges": [{"cursor": cursor, "node": item} for cursor, item in zip(cursors, page)],
+        "pageInfo": {
+            "hasNextPage": stop < len(items),
+            "hasPreviousPage": start > 0,
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": cursors[-1] if cursors else None,
+        },
+    }
+
+
+def _graphql_error_json(error: GraphQLError) -> dict:
+    """An error as GitHub writes it: its ``type`` (NOT_FOUND, ...) beside the message, not in extensions."""
+    formatted = dict(error.formatted)
+    extensions = dict(formatted.pop("extensions", None) or {})
+    if "type" in extensions:
+        formatted = {"type": extensions.pop("type"), **formatted}
+    if extensions:
+        formatted["extensions"] = extensions
+    return formatted
+
+
+def _query_cost(document, operation, variables: dict) -> tuple[int, int]:
+    """GitHub's documented estimate: (requests to fill every connection, assuming each reaches its
+    ``first``/``last``, ÷ 100 rounded, at least 1; the most nodes the query may return)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, gql.FragmentDefinitionNode)}
+    requests = nodes = 0
+
+    def walk(selection_set, multiplier: int) -> None:
+        nonlocal requests, nodes
+        for selection in selection_set.selections:
+            if isinstance(selection, FragmentSpreadNode):
+                walk(fragments[selection.name.value].selection_set, multiplier)
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set, multiplier)
+                continue
+            arguments = {a.name.value: value_from_ast_untyped(a.value, variables) for a in selection.arguments or ()}
+            inner, page, ids = multiplier, arguments.get("first") or arguments.get("last"), arguments.get("ids")
+            if isinstance(page, int):
+                requests += multiplier
+                inner = multiplier * page
+                nodes += inner
+            elif isinstance(ids, list):
+                inner = multiplier * len(ids)
+                nodes += inner
+            if selection.selection_set:
+                walk(selection.selection_set, inner)
+
+    walk(operation.selection_set, 1)
+    return max(1, round(requests / 100)), nodes
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -317,11 +483,17 @@ class FakeGitHub:
         self._limit = rate_limit
         self._remaining = rate_limit
         self._reset_at = time.time() + RATE_LIMIT_WINDOW
+        self._graphql_limit = rate_limit
+        self._graphql_remaining = rate_limit
+        self._graphql_reset_at = time.time() + RATE_LIMIT_WINDOW
+        self._graphql_points_spent = 0
 
     # ----------------------------------------------------------------- lifecycle
 
     def start(self) -> FakeGitHub:
-        """Bind (port 0 by default) and serve in a daemon thread."""
+        """Bind (port 0 by default) and serve in a daemon thread (GitHub's schema built first, once
+        per process, so the first GraphQL answer is as quick as the others)."""
+        github_schema()
         self._server = _Server(self._address, self)
         host, port = self._server.server_address[:2]
         self._origin = f"http://{host}:{port}"
@@ -361,10 +533,23 @@ class FakeGitHub:
             raise RuntimeError("FakeGitHub is not started")
         return self._origin + self.base_path
 
+    @property
+    def graphql_url(self) -> str:
+        """GraphQL's URL: ``http://127.0.0.1:PORT/api/graphql`` for base path /api/v3, else ``url + /graphql``."""
+        if self._origin is None:
+            raise RuntimeError("FakeGitHub is not started")
+        return self._origin + self._graphql_path
+
+    @property
+    def _graphql_path(self) -> str:
+        if self.base_path.endswith("/api/v3"):
+            return self.base_path.removesuffix("/v3") + "/graphql"
+        return self.base_path + "/graphql"
+
     # ----------------------------------------------------------------- data
 
-    def add_owner(self, login: str, kind: str = "User") -> int:
-        """Create a user or organisation (idempotent) and return its id."""
+    def add_owner(self, login: str, kind: str = "User", **profile) -> int:
+        """Create a user or organisation (idempotent) and return its id; ``profile`` as for ``set_profile``."""
         if kind not in ("User", "Organization"):
             raise ValueError(f"kind must be 'User' or 'Organization', not {kind!r}")
         with self._lock:
@@ -373,7 +558,58 @@ class FakeGitHub:
                 owner = _Owner(login, self._next_owner_id, kind)
                 self._owners[login.lower()] = owner
                 self._next_owner_id += 1
+            self.set_profile(login, **profile)
             return owner.id
+
+    def set_profile(self, login: str, **profile) -> None:
+        """Change profile fields: name, bio (an organisation's description), blog, location, company,
+        email, twitter_username, followers, following, created_at."""
+        unknown = set(profile) - _PROFILE_FIELDS
+        if unknown:
+            raise TypeError(f"unknown profile field(s): {sorted(unknown)}")
+        with self._lock:
+            owner = self._owner(login)
+            for name, value in profile.items():
+                setattr(owner, name, value)
+
+    def pin(self, login: str, repo_ids: list[int]) -> None:
+        """Set an owner's pinned repositories, in order (at most 6; any owner's repositories)."""
+        if len(repo_ids) > 6:
+            raise ValueError("a profile pins at most 6 items")
+        with self._lock:
+            owner = self._owner(login)
+            for repo_id in repo_ids:
+                self._repo(repo_id)
+            owner.pins = [int(repo_id) for repo_id in repo_ids]
+
+    def set_readme(self, repo_id: int, html: str | None, markdown: str | None = None, path: str = "README.md") -> None:
+        """Give a repository GitHub's rendered README ``html`` (None: no README); ``markdown`` is its source
+        (served raw; defaults to the HTML, which Markdown allows)."""
+        with self._lock:
+            repo = self._repo(repo_id)
+            repo.readme = None if html is None else (html, html if markdown is None else markdown, path)
+
+    def set_release(
+        self,
+        repo_id: int,
+        tag: str | None,
+        name: str | None = None,
+        published_at: str = DEFAULT_TIMESTAMP,
+        body: str | None = None,
+    ) -> None:
+        """Set a repository's latest release (``tag`` None: it has none)."""
+        with self._lock:
+            repo = self._repo(repo_id)
+            if tag is None:
+                repo.release = None
+                return
+            release_id = 50_000_000 + repo.id * 100 + (repo.release["id"] % 100 + 1 if repo.release else 0)
+            repo.release = {"id": release_id, "tag_name": tag, "name": name, "published_at": published_at, "body": body}
+
+    def set_social_image(self, repo_id: int, url: str | None) -> None:
+        """Set a custom social preview image URL (None: GitHub's generated opengraph image)."""
+        with self._lock:
+            self._repo(repo_id).social_image = url
 
     def add_repo(
         self,
@@ -472,11 +708,13 @@ class FakeGitHub:
             repo.owner, repo.name = login, new_name
 
     def delete_repo(self, repo_id: int) -> None:
-        """Remove a repository: gone from lists, 404 on its endpoints and old paths."""
+        """Remove a repository: gone from lists and pins, 404 on its endpoints and old paths, NOT_FOUND as a node."""
         with self._lock:
             repo = self._repos.pop(repo_id)
             del self._by_path[(repo.owner.lower(), repo.name.lower())]
             self._redirects = {key: rid for key, rid in self._redirects.items() if rid != repo_id}
+            for owner in self._owners.values():
+                owner.pins = [pinned for pinned in owner.pins if pinned != repo_id]
 
     def populate(self, owners=("alice",), n: int = 50, seed: int = 1) -> list[int]:
         """Add ``n`` deterministic, varied repositories spread round-robin over ``owners``.
@@ -486,11 +724,17 @@ class FakeGitHub:
         #4 is private, #5 has an HTML-looking description, #9 answers 204 and #13 403 for
         contributors, #11 is internal (private for a user owner).
         Contributors come from one shared pool, so people appear in several repositories.
+        Content comes from its own random numbers (the repositories are the same as without it):
+        profiles, READMEs (#0 has one, #3 none), latest releases (#0 has one, #1 none), custom social
+        images (#2), and pins: each owner its most-starred public repositories; a user also pins the
+        most-starred public repository of the first organisation, when there is one.
         """
         rng = random.Random(seed)
         with self._lock:
             logins = [self._ensure_owner(login) for login in owners]
-            return [self._add_generated_repo(rng, index, logins[index % len(logins)]) for index in range(n)]
+            ids = [self._add_generated_repo(rng, index, logins[index % len(logins)]) for index in range(n)]
+            self._add_generated_content(random.Random(f"content-{seed}"), logins, ids)
+            return ids
 
     # ----------------------------------------------------------------- rate limit and faults
 
@@ -507,7 +751,10 @@ class FakeGitHub:
         "500", "502_html", "404", "451"; "timeout" (sleep ``seconds``=30, then answer);
         "reset" (RST, no response); "truncated" (200, JSON cut in half);
         "secondary" (403, ``retry_after``=1, None for no Retry-After header);
-        "primary"/"429" (empty the bucket for ``reset_in``=1 seconds, answer 403/429).
+        "primary"/"429" (empty the bucket for ``reset_in``=1 seconds, answer 403/429);
+        for GraphQL, "graphql_timeout" (200, ``data`` null, GitHub's timeout error) and "graphql_partial"
+        (the real answer, but ``field``, e.g. "latestRelease", fails with that error on every node,
+        or only on repository ``repo_id``).
         A fault response is delivered even when the rate limit is exhausted.
         """
         if kind not in FAULT_KINDS:
@@ -516,6 +763,12 @@ class FakeGitHub:
             raise ValueError("times must be None or at least 1")
         with self._lock:
             self._faults.append(_Fault(re.compile(path_regex), kind, times, opts))
+
+    def set_graphql_rate_limit(self, remaining: int, reset_in_seconds: float = RATE_LIMIT_WINDOW) -> None:
+        """The same as ``set_rate_limit`` for the separate ``graphql`` resource."""
+        with self._lock:
+            self._graphql_remaining = remaining
+            self._graphql_reset_at = time.time() + reset_in_seconds
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -541,16 +794,24 @@ class FakeGitHub:
         with self._lock:
             return self._points_spent
 
+    @property
+    def graphql_points_spent(self) -> int:
+        """Points of the graphql rate limit that queries cost."""
+        with self._lock:
+            return self._graphql_points_spent
+
     def reset_log(self) -> None:
-        """Forget the request log, the tokens seen and ``points_spent``."""
+        """Forget the request log, the tokens seen, ``points_spent`` and ``graphql_points_spent``."""
         with self._lock:
             self._log.clear()
             self._tokens.clear()
             self._points_spent = 0
+            self._graphql_points_spent = 0
 
     def snapshot(self) -> list[dict]:
-        """Ground truth: every repository (private too) as served, plus
-        ``languages``, all ``contributors`` (sorted as served) and ``contributors_mode``."""
+        """Ground truth: every repository (private too) as served, plus ``languages``, all ``contributors``
+        (sorted as served), ``contributors_mode``, ``readme_html``, ``release`` (REST shape or None),
+        ``social_image`` ({url, custom}) and ``language_colors``."""
         with self._lock:
             return [
                 {
@@ -558,8 +819,20 @@ class FakeGitHub:
                     "languages": self._languages_json(repo),
                     "contributors": [self._contributor_json(c) for c in self._sorted_contributors(repo)],
                     "contributors_mode": repo.contributors_mode,
+                    "readme_html": repo.readme[0] if repo.readme else None,
+                    "release": self._release_json(repo) if repo.release else None,
+                    "social_image": {"url": self._social_image_url(repo), "custom": repo.social_image is not None},
+                    "language_colors": {name: LANGUAGE_COLORS.get(name) for name in self._languages_json(repo)},
                 }
                 for repo in sorted(self._repos.values(), key=lambda r: r.id)
+            ]
+
+    def owners_snapshot(self) -> list[dict]:
+        """Ground truth of every owner: its ``GET /users/{login}`` body plus ``pins`` (full names, in order)."""
+        with self._lock:
+            return [
+                {**self._user_json(owner), "pins": [self._full_name(self._repos[rid]) for rid in owner.pins]}
+                for owner in sorted(self._owners.values(), key=lambda o: o.id)
             ]
 
     # ----------------------------------------------------------------- internals: state
@@ -577,6 +850,12 @@ class FakeGitHub:
             return self._repos[repo_id]
         except KeyError:
             raise KeyError(f"no repository with id {repo_id}") from None
+
+    def _owner(self, login: str) -> _Owner:
+        try:
+            return self._owners[login.lower()]
+        except KeyError:
+            raise KeyError(f"no owner {login!r}") from None
 
     @staticmethod
     def _apply(repo: _Repo, changes: dict) -> None:
@@ -661,6 +940,44 @@ class FakeGitHub:
         fields_.update(special.get(index, {}))
         return self.add_repo(login, name, **fields_)
 
+    def _add_generated_content(self, rng: random.Random, logins: list[str], ids: list[int]) -> None:
+        """Profiles, READMEs, releases, social images and pins for ``populate``."""
+        for login in logins:
+            owner = self._owners[login.lower()]
+            self.set_profile(
+                login,
+                name=login.replace("-", " ").title(),
+                bio=rng.choice([None, "Builds small tools.", "Open source, mostly 🐍 — 日本語も"]),
+                blog=rng.choice(["", f"https://{login}.example.com"]),
+                location=rng.choice([None, "Berlin", "Lagos", "Kyoto"]),
+                company=None if owner.kind == "Organization" else rng.choice([None, "@acme-org"]),
+                twitter_username=rng.choice([None, login.replace("-", "_")]),
+                followers=rng.randint(0, 5000),
+                following=0 if owner.kind == "Organization" else rng.randint(0, 300),
+                created_at=_shift_timestamp("2012-01-01T00:00:00Z", rng.randint(0, 3 * 365 * 86400)),
+            )
+        for index, repo_id in enumerate(ids):
+            repo = self._repos[repo_id]
+            has_readme, has_release, custom_image = rng.random() < 0.75, rng.random() < 0.4, rng.random() < 0.2
+            if (has_readme or index == 0) and index != 3:
+                self.set_readme(repo_id, _generated_readme(repo, index))
+            if (has_release or index == 0) and index != 1:
+                version = f"v{rng.randint(0, 3)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}"
+                self.set_release(repo_id, version, rng.choice([None, version, f"{version} — {repo.name}"]),
+                                 _shift_timestamp(repo.pushed_at, -rng.randint(0, 86400)))  # fmt: skip
+            if custom_image or index == 2:
+                image = f"https://repository-images.githubusercontent.com/{repo_id}/{rng.getrandbits(64):016x}"
+                self.set_social_image(repo_id, image)
+        public = [self._repos[repo_id] for repo_id in ids if self._repos[repo_id].visibility == "public"]
+        organisations = [login for login in logins if self._owners[login.lower()].kind == "Organization"]
+        for login in logins:
+            owner = self._owners[login.lower()]
+            own = sorted((r for r in public if r.owner == login), key=lambda r: (-r.stars, r.id))[:4]
+            foreign = []
+            if owner.kind == "User" and organisations:
+                foreign = sorted((r for r in public if r.owner == organisations[0]), key=lambda r: (-r.stars, r.id))[:1]
+            owner.pins = [r.id for r in own[:2] + foreign + own[2:]]
+
     @staticmethod
     def _generated_contributors(rng: random.Random, index: int, owner: _Owner) -> list[dict]:
         roll = rng.random()
@@ -699,7 +1016,10 @@ class FakeGitHub:
         """Answer one request: a ``_Response``, or ``_RESET`` to drop the connection."""
         split = urlsplit(target)
         path, in_base = split.path, not self.base_path
-        if self.base_path and (path == self.base_path or path.startswith(self.base_path + "/")):
+        is_graphql = method == "POST" and path == self._graphql_path
+        if is_graphql:
+            path, in_base = "/graphql", True
+        elif self.base_path and (path == self.base_path or path.startswith(self.base_path + "/")):
             path, in_base = path[len(self.base_path) :] or "/", True
         if in_base and path.startswith("/_fake/"):
             return self._control(method, path, body)
@@ -714,6 +1034,8 @@ class FakeGitHub:
             target=target,
             if_none_match=headers.get("If-None-Match"),
             authorized=authorization is not None,
+            accept=headers.get("Accept") or "",
+            graphql=is_graphql,
         )
         if authorization is not None:
             with self._lock:
@@ -724,6 +1046,8 @@ class FakeGitHub:
             return _RESET
         if fault is not None and fault.kind == "timeout":
             self._sleep(fault.opts.get("seconds", 30))
+        if request.graphql:
+            return self._answer_graphql(request, headers, body, fault)
         if fault is not None and fault.kind in REPLACING_FAULTS:
             response = self._fault_response(fault, request)
         elif fault is not None and fault.kind == "truncated":
@@ -809,6 +1133,217 @@ class FakeGitHub:
             "X-RateLimit-Resource": "core",
         }
 
+    # ----------------------------------------------------------------- internals: GraphQL
+
+    def _answer_graphql(self, request: _Request, headers, body: bytes, fault: _Fault | None) -> _Response:
+        """POST to ``graphql_url``: faults, then GitHub's answer; logged with the points it cost."""
+        points = 0
+        if fault is not None and fault.kind == "graphql_timeout":
+            response = _json_response(200, {"data": None, "errors": [{"message": GRAPHQL_TIMEOUT_MESSAGE}]})
+        elif fault is not None and fault.kind in REPLACING_FAULTS:
+            response = self._fault_response(fault, request)
+        else:
+            broken = fault.opts if fault is not None and fault.kind == "graphql_partial" else None
+            response, points = self._execute_graphql(request, body, broken)
+            if fault is not None and fault.kind == "truncated":
+                response = _Response(200, response.body[: len(response.body) // 2], {"Content-Type": JSON_TYPE})
+        with self._lock:
+            self._refill_graphql_if_due()
+            response.headers.update(self._graphql_rate_headers())
+            self._record(request, headers, response.status, False, fault, points)
+        return response
+
+    def _execute_graphql(self, request: _Request, body: bytes, broken: dict | None) -> tuple[_Response, int]:
+        """Validate against GitHub's schema, charge the query's cost, execute: (response, points charged)."""
+        if not request.authorized:
+            return _json_response(401, {"message": GRAPHQL_AUTH_MESSAGE, "documentation_url": GRAPHQL_DOCS_URL}), 0
+        try:
+            call = json.loads(body or b"null")
+        except ValueError:
+            call = None
+        if (
+            not isinstance(call, dict)
+            or not isinstance(call.get("query"), str)
+            or not isinstance(call.get("variables") or {}, dict)
+        ):
+            return _json_response(400, {"message": "Problems parsing JSON", "documentation_url": GRAPHQL_DOCS_URL}), 0
+        variables, operation_name = call.get("variables") or {}, call.get("operationName")
+        schema = github_schema()
+        try:
+            document = gql.parse(call["query"])
+        except GraphQLError as error:
+            return _json_response(200, {"errors": [_graphql_error_json(error)]}), 0
+        problems = gql.validate(schema, document)
+        operation = gql.get_operation_ast(document, operation_name)
+        if not problems and operation is None:
+            problems = [GraphQLError(f"No operation named {operation_name!r}" if operation_name else "No operation given")]
+        if problems:
+            return _json_response(200, {"errors": [_graphql_error_json(error) for error in problems]}), 0
+        cost, node_count = _query_cost(document, operation, variables)
+        with self._lock:
+            self._refill_graphql_if_due()
+            if self._graphql_remaining < cost:
+                message = "API rate limit already exceeded for user ID 1."
+                error = {"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": message}
+                return _json_response(200, {"errors": [error]}), 0
+            self._graphql_remaining -= cost
+            self._graphql_points_spent += cost
+            result = gql.execute_sync(
+                schema,
+                document,
+                root_value=self._graphql_root(cost, node_count, broken),
+                variable_values=variables,
+                operation_name=operation_name,
+            )
+        answer: dict = {"data": result.data}
+        if result.errors:
+            answer["errors"] = [_graphql_error_json(error) for error in result.errors]
+        return _json_response(200, answer), cost
+
+    def _graphql_root(self, cost: int, node_count: int, broken: dict | None) -> dict:
+        """The Query type's fields; a callable is called with the field's arguments (graphql-core's default)."""
+
+        def owner_by_login(kind: str):
+            def resolve(info, login: str):
+                owner = self._owners.get(login.lower())
+                if owner is None or owner.kind != kind:
+                    return _not_found(f"Could not resolve to a {kind} with the login of '{login}'.")
+                return self._owner_node(owner, broken)
+
+            return resolve
+
+        def repository_owner(info, login: str):
+            owner = self._owners.get(login.lower())
+            return None if owner is None else self._owner_node(owner, broken)
+
+        return {
+            "rateLimit": lambda info, dryRun=False: self._graphql_rate_limit_node(cost, node_count),
+            "repositoryOwner": repository_owner,
+            "user": owner_by_login("User"),
+            "organization": owner_by_login("Organization"),
+            "node": lambda info, id: self._node(id, broken),  # noqa: A006 - GraphQL's argument name
+            "nodes": lambda info, ids: [self._node(node_id, broken) for node_id in ids],
+        }
+
+    def _graphql_rate_limit_node(self, cost: int, node_count: int) -> dict:
+        return {
+            "cost": cost,
+            "limit": self._graphql_limit,
+            "nodeCount": node_count,
+            "remaining": self._graphql_remaining,
+            "resetAt": datetime.fromtimestamp(math.ceil(self._graphql_reset_at), timezone.utc).strftime(TIMESTAMP_FORMAT),
+            "used": self._graphql_limit - self._graphql_remaining,
+        }
+
+    def _node(self, node_id: str, broken: dict | None):
+        kind, number = _parse_node_id(node_id)
+        if kind == "Repository" and number in self._repos:
+            return self._repository_node(self._repos[number], broken)
+        owner = next((o for o in self._owners.values() if o.kind == kind and o.id == number), None)
+        if owner is not None:
+            return self._owner_node(owner, broken)
+        return _not_found(f"Could not resolve to a node with the global id of '{node_id}'")
+
+    def _owner_node(self, owner: _Owner, broken: dict | None) -> dict:
+        def avatar_url(info, size=None):
+            return f"https://avatars.githubusercontent.com/u/{owner.id}?v=4" + (f"&s={size}" if size else "")
+
+        def pinned_items(info, first=None, last=None, types=None, **_cursors):
+            wanted = types is None or "REPOSITORY" in types
+            repos = [self._repos[repo_id] for repo_id in owner.pins if repo_id in self._repos] if wanted else []
+            return _connection([self._repository_node(repo, broken) for repo in repos], first, last)
+
+        node = {
+            "__typename": owner.kind,
+            "id": _node_id(owner.kind, owner.id),
+            "databaseId": owner.id,
+            "login": owner.login,
+            "name": owner.name if owner.kind == "User" or owner.name is not None else owner.login,
+            "url": f"https://github.com/{owner.login}",
+            "avatarUrl": avatar_url,
+            "location": owner.location,
+            "websiteUrl": owner.blog or None,
+            "twitterUsername": owner.twitter_username,
+            "createdAt": owner.created_at,
+            "pinnedItems": pinned_items,
+        }
+        if owner.kind == "User":
+            return {**node, "bio": owner.bio, "company": owner.company, "email": owner.email or ""}
+        return {**node, "description": owner.bio, "email": owner.email}
+
+    def _repository_node(self, repo: _Repo, broken: dict | None) -> dict:
+        owner = self._owners[repo.owner.lower()]
+        release = repo.release
+
+        def languages(info, first=None, last=None, orderBy=None, **_cursors):  # noqa: N803 - GraphQL's name
+            items = list(self._languages_json(repo).items() if orderBy else repo.languages.items())
+            if orderBy and orderBy.get("direction") == "ASC":
+                items.reverse()
+            page = _connection(items, first, last)
+            edges = [
+                {"cursor": edge["cursor"], "size": size, "node": _language_node(name)}
+                for edge, (name, size) in zip(page["edges"], page["nodes"])
+            ]
+            return {**page, "edges": edges, "nodes": [e["node"] for e in edges], "totalSize": sum(repo.languages.values())}
+
+        node = {
+            "__typename": "Repository",
+            "id": _node_id("Repository", repo.id),
+            "databaseId": repo.id,
+            "name": repo.name,
+            "nameWithOwner": self._full_name(repo),
+            "owner": lambda info: self._owner_node(owner, broken),
+            "description": repo.description,
+            "url": f"https://github.com/{self._full_name(repo)}",
+            "homepageUrl": repo.homepage or None,
+            "isPrivate": repo.visibility != "public",
+            "visibility": repo.visibility.upper(),
+            "isFork": repo.fork,
+            "isArchived": repo.archived,
+            "stargazerCount": repo.stars,
+            "forkCount": repo.forks,
+            "createdAt": repo.created_at,
+            "updatedAt": repo.updated_at,
+            "pushedAt": repo.pushed_at,
+            "openGraphImageUrl": self._social_image_url(repo),
+            "usesCustomOpenGraphImage": repo.social_image is not None,
+            "primaryLanguage": _language_node(repo.language) if repo.language else None,
+            "languages": languages,
+            "latestRelease": None
+            if release is None
+            else {
+                "__typename": "Release",
+                "id": _node_id("Release", release["id"]),
+                "databaseId": release["id"],
+                "tagName": release["tag_name"],
+                "name": release["name"],
+                "description": release["body"],
+                "createdAt": release["published_at"],
+                "publishedAt": release["published_at"],
+                "url": self._release_json(repo)["html_url"],
+                "isDraft": False,
+                "isPrerelease": False,
+                "isLatest": True,
+            },
+        }
+        if broken is not None and broken.get("repo_id") in (None, repo.id):
+            node[broken["field"]] = _failing_field
+        return node
+
+    def _refill_graphql_if_due(self) -> None:
+        if time.time() >= self._graphql_reset_at:
+            self._graphql_remaining = self._graphql_limit
+            self._graphql_reset_at = time.time() + RATE_LIMIT_WINDOW
+
+    def _graphql_rate_headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self._graphql_limit),
+            "X-RateLimit-Remaining": str(self._graphql_remaining),
+            "X-RateLimit-Used": str(self._graphql_limit - self._graphql_remaining),
+            "X-RateLimit-Reset": str(math.ceil(self._graphql_reset_at)),
+            "X-RateLimit-Resource": "graphql",
+        }
+
     @staticmethod
     def _conditional(request: _Request, response: _Response) -> _Response:
         """Give a 200 JSON response its weak ETag; 304 if the client already has it."""
@@ -821,7 +1356,9 @@ class FakeGitHub:
         response.headers["ETag"] = etag
         return response
 
-    def _record(self, request: _Request, headers, status, counted: bool, fault: _Fault | None) -> None:
+    def _record(
+        self, request: _Request, headers, status, counted: bool, fault: _Fault | None, graphql_points: int = 0
+    ) -> None:
         received = {
             name: ("<redacted>" if name.lower() == "authorization" else value) for name, value in headers.items()
         }
@@ -835,6 +1372,7 @@ class FakeGitHub:
             counted,
             fault.kind if fault else None,
             received,
+            graphql_points,
         )
         with self._lock:
             self._log.append(record)
@@ -882,14 +1420,13 @@ class FakeGitHub:
         owner = self._owners.get(login.lower())
         if owner is None:
             return _error(404, "Not Found")
-        public_repos = sum(1 for r in self._owned_repos(owner) if r.visibility == "public")
-        return _json_response(200, {**self._owner_json(owner), "name": None, "public_repos": public_repos})
+        return _json_response(200, self._user_json(owner))
 
     def _get_org(self, request: _Request, login: str) -> _Response:
         owner = self._owners.get(login.lower())
         if owner is None or owner.kind != "Organization":
             return _error(404, "Not Found")
-        return _json_response(200, {**self._owner_json(owner), "description": None, "name": owner.login})
+        return _json_response(200, self._org_json(owner))
 
     def _get_user_repos(self, request: _Request, login: str) -> _Response:
         owner = self._owners.get(login.lower())
@@ -943,7 +1480,55 @@ class FakeGitHub:
                 return _json_response(403, {"message": TOO_LARGE_MESSAGE, "documentation_url": DOCS_URL})
             page, headers = self._paginate(request, self._sorted_contributors(repo))
             return _json_response(200, [self._contributor_json(c) for c in page], headers)
+        if suffix == "/readme":
+            return self._readme_response(request, repo)
+        if suffix == "/releases/latest":
+            if repo.release is None:
+                return _json_response(404, {"message": "Not Found", "documentation_url": RELEASE_DOCS_URL, "status": "404"})
+            return _json_response(200, self._release_json(repo))
         return _error(404, "Not Found")
+
+    def _readme_response(self, request: _Request, repo: _Repo) -> _Response:
+        """GitHub's three answers by media type: rendered HTML, the raw source, or the contents object."""
+        if repo.readme is None:
+            return _json_response(404, {"message": "Not Found", "documentation_url": README_DOCS_URL, "status": "404"})
+        html, markdown, path = repo.readme
+        kind = _media_kind(request.accept)
+        if kind == README_HTML:
+            body = (
+                f'<div id="readme" class="md" data-path="{path}"><article class="markdown-body entry-content '
+                f'container-lg" itemprop="text">{html}</article></div>'
+            )
+            return _Response(200, body.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"})
+        if kind == README_RAW:
+            return _Response(200, markdown.encode("utf-8"), {"Content-Type": "text/plain; charset=utf-8"})
+        data = markdown.encode("utf-8")
+        sha = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        encoded = base64.b64encode(data).decode()
+        full_name, branch = self._full_name(repo), repo.default_branch
+        api = f"{self.url}/repos/{full_name}"
+        links = {
+            "self": f"{api}/contents/{path}?ref={branch}",
+            "git": f"{api}/git/blobs/{sha}",
+            "html": f"https://github.com/{full_name}/blob/{branch}/{path}",
+        }
+        return _json_response(
+            200,
+            {
+                "name": path.rsplit("/", 1)[-1],
+                "path": path,
+                "sha": sha,
+                "size": len(data),
+                "url": links["self"],
+                "html_url": links["html"],
+                "git_url": links["git"],
+                "download_url": f"https://raw.githubusercontent.com/{full_name}/{branch}/{path}",
+                "type": "file",
+                "content": "".join(encoded[i : i + 60] + "\n" for i in range(0, len(encoded), 60)),
+                "encoding": "base64",
+                "_links": links,
+            },
+        )
 
     def _repo_list(self, request: _Request, repos: list[_Repo]) -> _Response:
         page, headers = self._paginate(request, repos)
@@ -977,6 +1562,112 @@ class FakeGitHub:
         return chunk, {"Link": ", ".join(links)}
 
     # ----------------------------------------------------------------- internals: JSON shapes
+
+    def _user_json(self, owner: _Owner) -> dict:
+        """``GET /users/{login}``: a user's public profile (an organisation's has its description as bio)."""
+        user = f"{self.url}/users/{owner.login}"
+        return {
+            **self._owner_json(owner),
+            "followers_url": f"{user}/followers",
+            "following_url": f"{user}/following{{/other_user}}",
+            "gists_url": f"{user}/gists{{/gist_id}}",
+            "starred_url": f"{user}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{user}/subscriptions",
+            "organizations_url": f"{user}/orgs",
+            "events_url": f"{user}/events{{/privacy}}",
+            "received_events_url": f"{user}/received_events",
+            "user_view_type": "public",
+            "name": owner.name,
+            "company": owner.company,
+            "blog": owner.blog,
+            "location": owner.location,
+            "email": owner.email,
+            "hireable": None,
+            "bio": owner.bio,
+            "twitter_username": owner.twitter_username,
+            "public_repos": self._public_repo_count(owner),
+            "public_gists": 0,
+            "followers": owner.followers,
+            "following": owner.following,
+            "created_at": owner.created_at,
+            "updated_at": owner.created_at,
+        }
+
+    def _org_json(self, owner: _Owner) -> dict:
+        """``GET /orgs/{org}``: an organisation's public profile."""
+        org = f"{self.url}/orgs/{owner.login}"
+        return {
+            "login": owner.login,
+            "id": owner.id,
+            "node_id": _node_id(owner.kind, owner.id),
+            "url": org,
+            "repos_url": f"{org}/repos",
+            "events_url": f"{org}/events",
+            "hooks_url": f"{org}/hooks",
+            "issues_url": f"{org}/issues",
+            "members_url": f"{org}/members{{/member}}",
+            "public_members_url": f"{org}/public_members{{/member}}",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{owner.id}?v=4",
+            "description": owner.bio,
+            "name": owner.name if owner.name is not None else owner.login,
+            "company": None,
+            "blog": owner.blog,
+            "location": owner.location,
+            "email": owner.email,
+            "twitter_username": owner.twitter_username,
+            "is_verified": False,
+            "has_organization_projects": True,
+            "has_repository_projects": True,
+            "public_repos": self._public_repo_count(owner),
+            "public_gists": 0,
+            "followers": owner.followers,
+            "following": 0,
+            "html_url": f"https://github.com/{owner.login}",
+            "created_at": owner.created_at,
+            "updated_at": owner.created_at,
+            "archived_at": None,
+            "type": "Organization",
+        }
+
+    def _public_repo_count(self, owner: _Owner) -> int:
+        return sum(1 for r in self._owned_repos(owner) if r.visibility == "public")
+
+    def _release_json(self, repo: _Repo) -> dict:
+        """``GET /repos/{owner}/{name}/releases/latest``."""
+        release, full_name = repo.release, self._full_name(repo)
+        api = f"{self.url}/repos/{full_name}"
+        tag = release["tag_name"]
+        return {
+            "url": f"{api}/releases/{release['id']}",
+            "assets_url": f"{api}/releases/{release['id']}/assets",
+            "upload_url": f"https://uploads.github.com/repos/{full_name}/releases/{release['id']}/assets{{?name,label}}",
+            "html_url": f"https://github.com/{full_name}/releases/tag/{quote(tag, safe='')}",
+            "id": release["id"],
+            "author": self._owner_json(self._owners[repo.owner.lower()]),
+            "node_id": _node_id("Release", release["id"]),
+            "tag_name": tag,
+            "target_commitish": repo.default_branch,
+            "name": release["name"],
+            "draft": False,
+            "prerelease": False,
+            "created_at": release["published_at"],
+            "published_at": release["published_at"],
+            "assets": [],
+            "tarball_url": f"{api}/tarball/{quote(tag, safe='')}",
+            "zipball_url": f"{api}/zipball/{quote(tag, safe='')}",
+            "body": release["body"],
+        }
+
+    @staticmethod
+    def _social_image_url(repo: _Repo) -> str:
+        if repo.social_image is not None:
+            return repo.social_image
+        digest = hashlib.sha256(f"{repo.id}:{repo.pushed_at}".encode()).hexdigest()
+        return f"https://opengraph.githubassets.com/{digest}/{repo.owner}/{repo.name}"
+
+    @staticmethod
+    def _full_name(repo: _Repo) -> str:
+        return f"{repo.owner}/{repo.name}"
 
     def _owner_json(self, owner: _Owner) -> dict:
         return {
@@ -1124,6 +1815,27 @@ _BOTS = [
     {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"},
     {"login": "renovate[bot]", "id": 29139614, "type": "Bot"},
 ]
+
+
+def _generated_readme(repo: _Repo, index: int) -> str:
+    """A README in the shape of GitHub's rendering: heading anchor, relative image, code, task list."""
+    slug = repo.name.lower()
+    return (
+        f'<div class="markdown-heading" dir="auto"><h1 tabindex="-1" class="heading-element" dir="auto">{repo.name}</h1>'
+        f'<a id="user-content-{slug}" class="anchor" aria-label="Permalink: {repo.name}" href="#{slug}">'
+        '<svg class="octicon octicon-link" viewBox="0 0 16 16" version="1.1" width="16" height="16" aria-hidden="true">'
+        '<path d="m7.775 3.275 1.25-1.25a3.5 3.5 0 1 1 4.95 4.95"></path></svg></a></div>\n'
+        f'<p dir="auto"><a target="_blank" rel="noopener noreferrer" href="/{repo.owner}/{repo.name}/blob/'
+        f'{repo.default_branch}/docs/screenshot.png"><img src="/{repo.owner}/{repo.name}/raw/{repo.default_branch}/'
+        'docs/screenshot.png" alt="screenshot" style="max-width: 100%;"></a></p>\n'
+        f'<p dir="auto">{"&lt;script&gt;alert(1)&lt;/script&gt;" if index == 5 else "A project. "}'
+        '<g-emoji class="g-emoji" alias="rocket" fallback-src="https://github.githubassets.com/images/icons/emoji/'
+        'unicode/1f680.png">🚀</g-emoji></p>\n'
+        '<div class="highlight highlight-source-shell notranslate position-relative overflow-auto" dir="auto"><pre>'
+        f'pip install {slug}</pre></div>\n'
+        '<ul class="contains-task-list">\n<li class="task-list-item"><input type="checkbox" id="" disabled="" '
+        'class="task-list-item-checkbox" checked=""> works</li>\n</ul>'
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,7 @@ def url_string(url: URL) -> str:
 
 def syncer_env(db_url: URL | None = None, **extra: str) -> dict[str, str]:
     """A clean environment for a `syncer` subprocess: no settings leak in from the test runner."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SYNC_", "DATABASE_", "CORS_", "API_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SYNC_", "DATABASE_", "CORS_", "API_", "WEBHOOK_"))}
     env["PYTHONPATH"] = str(ROOT)
     if db_url is not None:
         env["DATABASE_URL"] = url_string(db_url)

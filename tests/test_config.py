@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 
@@ -113,3 +113,25 @@ def test_wrong_server_settings_name_the_variable(env, variable):
     with pytest.raises(ConfigError) as error:
         ServerSettings.from_env(env)
     assert error.value.variable == variable
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("15m", 900), ("90s", 90), ("2h", 7200), ("1d", 86400), ("45", 45),
+                                              ("1.5m", 90), (" 10M ", 600)])
+def test_refresh_interval_reads_durations(raw, seconds):
+    settings = ScheduleSettings.from_env({"SYNC_REFRESH_INTERVAL": raw})
+    assert settings.refresh_interval == timedelta(seconds=seconds)
+
+
+def test_refresh_interval_zero_turns_it_off_even_with_a_token():
+    assert ScheduleSettings.from_env({"SYNC_REFRESH_INTERVAL": "0", "GITHUB_TOKEN": "t"}).refresh_interval is None
+
+
+def test_refresh_defaults_to_15_minutes_with_a_token_and_off_without():
+    assert ScheduleSettings.from_env({"GITHUB_TOKEN": "ghp_x"}).refresh_interval == timedelta(minutes=15)
+    assert ScheduleSettings.from_env({}).refresh_interval is None
+
+
+@pytest.mark.parametrize("raw", ["soon", "15 minutes", "-5m", "1w", "m"])
+def test_a_wrong_refresh_interval_names_the_variable(raw):
+    with pytest.raises(ConfigError, match="SYNC_REFRESH_INTERVAL: expected a duration"):
+        ScheduleSettings.from_env({"SYNC_REFRESH_INTERVAL": raw})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from http.client import HTTPConnection
 import subprocess
 import sys
@@ -363,6 +364,271 @@ def test_standalone_process_is_driven_over_http():
         assert len(state) == 6 and state[-1]["languages"] == {"Go": 1}
         log = requests.get(f"{url}/_fake/log", timeout=5).json()
         assert [entry["status"] for entry in log] == [200, 500, 200]
+    finally:
+        process.terminate()
+        assert process.wait(timeout=5) == 0
+
+
+# ----------------------------------------------------------------- content: profiles, READMEs, releases
+
+README = '<p dir="auto">Hello <g-emoji class="g-emoji" alias="wave">👋</g-emoji></p>'
+
+
+def test_user_and_organisation_bodies_have_githubs_profile_fields(gh, http):
+    gh.add_owner("alice", name="Alice Liddell", bio="Wonders.", blog="https://alice.example", location="Oxford",
+                 company="@acme", twitter_username="alice_l", followers=12, following=3,
+                 created_at="2013-04-05T06:07:08Z")  # fmt: skip
+    gh.add_owner("acme", "Organization", bio="Tools for everyone.", blog="https://acme.example")
+    gh.add_repo("alice", "open")
+    gh.add_repo("alice", "secret", private=True)
+
+    user = http.get(f"{gh.url}/users/alice").json()
+    assert {k: user[k] for k in ("login", "id", "type", "name", "bio", "blog", "location", "company",
+                                 "twitter_username", "public_repos", "followers", "following", "created_at")} == {
+        "login": "alice", "id": 1, "type": "User", "name": "Alice Liddell", "bio": "Wonders.",
+        "blog": "https://alice.example", "location": "Oxford", "company": "@acme", "twitter_username": "alice_l",
+        "public_repos": 1, "followers": 12, "following": 3, "created_at": "2013-04-05T06:07:08Z",
+    }  # fmt: skip
+    assert user["avatar_url"] == "https://avatars.githubusercontent.com/u/1?v=4"
+    assert user["html_url"] == "https://github.com/alice" and "email" in user and "hireable" in user
+
+    org = http.get(f"{gh.url}/orgs/acme").json()
+    assert (org["type"], org["description"], org["name"], org["blog"]) == (
+        "Organization", "Tools for everyone.", "acme", "https://acme.example"
+    )
+    assert {"public_repos", "followers", "html_url", "avatar_url", "created_at", "is_verified"} <= set(org)
+    assert http.get(f"{gh.url}/users/acme").json()["bio"] == "Tools for everyone."
+    with pytest.raises(TypeError):
+        gh.set_profile("alice", shoe_size=42)
+
+
+def test_readme_answers_by_media_type(gh, http):
+    repo_id = gh.add_repo("alice", "demo")
+    gh.set_readme(repo_id, README, markdown="Hello :wave:\n")
+    url = f"{gh.url}/repos/alice/demo/readme"
+
+    html = http.get(url, headers={"Accept": "application/vnd.github.html+json"})
+    assert html.status_code == 200 and html.headers["Content-Type"].startswith("text/html")
+    assert html.text == (
+        '<div id="readme" class="md" data-path="README.md"><article class="markdown-body entry-content '
+        f'container-lg" itemprop="text">{README}</article></div>'
+    )
+    assert http.get(url, headers={"Accept": "application/vnd.github.v3.html"}).text == html.text
+    raw = http.get(url, headers={"Accept": "application/vnd.github.raw+json"})
+    assert raw.text == "Hello :wave:\n"
+
+    contents = http.get(url).json()
+    assert (contents["type"], contents["encoding"], contents["path"], contents["size"]) == (
+        "file", "base64", "README.md", 13
+    )
+    assert base64.b64decode(contents["content"]).decode() == "Hello :wave:\n"
+    git_sha = subprocess.run(["git", "hash-object", "--stdin"], input="Hello :wave:\n", capture_output=True, text=True)
+    assert contents["sha"] == git_sha.stdout.strip()
+    assert contents["html_url"] == "https://github.com/alice/demo/blob/main/README.md"
+
+
+def test_readme_is_conditional_per_media_type_and_changes_with_its_content(gh, http):
+    repo_id = gh.add_repo("alice", "demo")
+    gh.set_readme(repo_id, README)
+    url, accept = f"{gh.url}/repos/alice/demo/readme", {"Accept": "application/vnd.github.html+json"}
+    first = http.get(url, headers={**accept, **TOKEN})
+    etag = first.headers["ETag"]
+    assert http.get(url, headers={**TOKEN, "If-None-Match": etag}).status_code == 200  # JSON is another body
+    again = http.get(url, headers={**accept, **TOKEN, "If-None-Match": etag})
+    assert again.status_code == 304 and not gh.requests[-1].counted_against_limit
+
+    gh.set_readme(repo_id, "<p>New</p>")
+    changed = http.get(url, headers={**accept, **TOKEN, "If-None-Match": etag})
+    assert changed.status_code == 200 and "<p>New</p>" in changed.text
+
+
+def test_no_readme_is_a_404(gh, http):
+    repo_id = gh.add_repo("alice", "demo")
+    missing = http.get(f"{gh.url}/repos/alice/demo/readme", headers={"Accept": "application/vnd.github.html+json"})
+    assert missing.status_code == 404 and missing.json()["message"] == "Not Found"
+    gh.set_readme(repo_id, README)
+    gh.set_readme(repo_id, None)
+    assert http.get(f"{gh.url}/repositories/{repo_id}/readme").status_code == 404
+
+
+def test_latest_release_has_githubs_shape_and_is_404_without_one(gh, http):
+    repo_id = gh.add_repo("alice", "demo")
+    url = f"{gh.url}/repos/alice/demo/releases/latest"
+    assert http.get(url).status_code == 404
+
+    gh.set_release(repo_id, "v2.0.0", "Two", "2024-07-01T00:00:00Z", body="Notes")
+    release = http.get(url).json()
+    assert {k: release[k] for k in ("tag_name", "name", "published_at", "html_url", "draft", "prerelease", "body")} == {
+        "tag_name": "v2.0.0", "name": "Two", "published_at": "2024-07-01T00:00:00Z",
+        "html_url": "https://github.com/alice/demo/releases/tag/v2.0.0", "draft": False, "prerelease": False,
+        "body": "Notes",
+    }  # fmt: skip
+    assert release["author"]["login"] == "alice" and {"id", "node_id", "assets", "tarball_url"} <= set(release)
+    gh.set_release(repo_id, "v2.0.1")
+    assert http.get(url).json()["id"] != release["id"]
+    gh.set_release(repo_id, None)
+    assert http.get(url).status_code == 404
+
+
+# ----------------------------------------------------------------- GraphQL
+
+PINS_QUERY = """query($login: String!) {
+  rateLimit { cost remaining resetAt }
+  repositoryOwner(login: $login) {
+    login
+    ... on ProfileOwner { pinnedItems(first: 6) { totalCount nodes { ... on Repository { nameWithOwner } } } }
+  }
+}"""
+
+
+def graphql_post(gh, query, variables=None, headers=TOKEN):
+    return requests.post(gh.graphql_url, json={"query": query, "variables": variables or {}}, headers=headers, timeout=10)
+
+
+def test_graphql_lives_beside_the_enterprise_rest_root_or_under_the_api_root():
+    with FakeGitHub(base_path="/api/v3") as enterprise, FakeGitHub() as dotcom:
+        assert enterprise.graphql_url == enterprise.url.removesuffix("/v3") + "/graphql"
+        assert dotcom.graphql_url == dotcom.url + "/graphql"
+        for fake in (enterprise, dotcom):
+            answer = graphql_post(fake, "query { rateLimit { remaining } }")
+            assert answer.status_code == 200 and answer.json() == {"data": {"rateLimit": {"remaining": 4999}}}
+        rest_path = requests.post(f"{enterprise.url}/graphql", json={"query": "{ rateLimit { cost } }"}, headers=TOKEN)
+        assert rest_path.status_code == 404
+        assert requests.get(dotcom.graphql_url, headers=TOKEN).status_code == 404
+
+
+def test_graphql_needs_a_token(gh):
+    refused = graphql_post(gh, "query { rateLimit { cost } }", headers={})
+    assert refused.status_code == 401 and refused.json()["message"] == "This endpoint requires you to be authenticated."
+    assert gh.graphql_points_spent == 0
+
+
+def test_graphql_answers_pins_in_order_across_owners(gh):
+    gh.add_owner("acme-org", "Organization")
+    first, second = gh.add_repo("acme-org", "tool"), gh.add_repo("alice", "site")
+    gh.pin("alice", [first, second])
+    answer = graphql_post(gh, PINS_QUERY, {"login": "ALICE"}).json()
+    owner = answer["data"]["repositoryOwner"]
+    assert owner["login"] == "alice"
+    assert owner["pinnedItems"] == {
+        "totalCount": 2, "nodes": [{"nameWithOwner": "acme-org/tool"}, {"nameWithOwner": "alice/site"}]
+    }  # fmt: skip
+    gh.delete_repo(first)
+    after = graphql_post(gh, PINS_QUERY, {"login": "alice"}).json()["data"]["repositoryOwner"]
+    assert after["pinnedItems"] == {"totalCount": 1, "nodes": [{"nameWithOwner": "alice/site"}]}
+    with pytest.raises(ValueError):
+        gh.pin("alice", [second] * 7)
+
+
+def test_graphql_rejects_what_githubs_schema_rejects_without_charging(gh):
+    answer = graphql_post(gh, "query { viewer { loginz } }")
+    assert answer.status_code == 200
+    assert answer.json()["errors"][0]["message"].startswith("Cannot query field 'loginz' on type 'User'")
+    assert "data" not in answer.json() and gh.graphql_points_spent == 0
+    assert graphql_post(gh, "query { viewer {").json()["errors"][0]["message"].startswith("Syntax Error")
+
+
+def test_graphql_not_found_has_githubs_type_and_path(gh):
+    answer = graphql_post(gh, 'query { user(login: "ghost") { login } organization(login: "ghost") { login } }').json()
+    assert answer["data"] == {"user": None, "organization": None}
+    assert [(e["type"], e["path"]) for e in answer["errors"]] == [("NOT_FOUND", ["user"]), ("NOT_FOUND", ["organization"])]
+    assert answer["errors"][0]["message"] == "Could not resolve to a User with the login of 'ghost'."
+
+
+def test_graphql_rest_node_ids_resolve_to_the_same_objects(gh, http):
+    repo_id = gh.add_repo("alice", "demo", languages={"Go": 7})
+    rest = http.get(f"{gh.url}/repos/alice/demo").json()
+    query = """query($ids: [ID!]!) {
+      nodes(ids: $ids) { id ... on Repository { databaseId nameWithOwner } ... on User { login } }
+    }"""
+    nodes = graphql_post(gh, query, {"ids": [rest["node_id"], rest["owner"]["node_id"]]}).json()["data"]["nodes"]
+    assert nodes == [
+        {"id": rest["node_id"], "databaseId": repo_id, "nameWithOwner": "alice/demo"},
+        {"id": rest["owner"]["node_id"], "login": "alice"},
+    ]
+
+
+def test_graphql_has_its_own_rate_limit_and_headers(gh, http):
+    gh.add_owner("alice")
+    answer = graphql_post(gh, PINS_QUERY, {"login": "alice"})
+    assert answer.headers["X-RateLimit-Resource"] == "graphql" and answer.headers["X-RateLimit-Remaining"] == "4999"
+    assert answer.json()["data"]["rateLimit"]["cost"] == 1 and gh.requests[-1].graphql_points == 1
+    assert http.get(f"{gh.url}/rate_limit").json()["resources"]["core"]["remaining"] == 5000
+
+    gh.set_graphql_rate_limit(0, 0.5)
+    limited = graphql_post(gh, PINS_QUERY, {"login": "alice"})
+    assert limited.status_code == 200 and limited.headers["X-RateLimit-Remaining"] == "0"
+    assert limited.json()["errors"][0]["type"] == "RATE_LIMITED" and "data" not in limited.json()
+    assert int(limited.headers["X-RateLimit-Reset"]) >= time.time()
+    time.sleep(0.6)
+    assert graphql_post(gh, PINS_QUERY, {"login": "alice"}).json()["data"]["rateLimit"]["remaining"] == 4999
+
+
+def test_graphql_cost_follows_githubs_connection_estimate(gh):
+    gh.add_owner("alice")
+    heavy = """query { rateLimit { cost } repositoryOwner(login: "alice") {
+      repositories(first: 100) { nodes { languages(first: 100) { totalSize } issues(first: 100) { totalCount } } } } }"""
+    assert graphql_post(gh, heavy).json()["data"]["rateLimit"]["cost"] == 2  # (1 + 100 + 100) / 100
+    assert gh.graphql_points_spent == 2
+
+
+def test_graphql_faults_answer_like_github(gh):
+    gh.add_owner("alice")
+    gh.fail("/graphql", "graphql_timeout")
+    timed_out = graphql_post(gh, PINS_QUERY, {"login": "alice"})
+    assert timed_out.status_code == 200 and timed_out.json()["data"] is None
+    assert "timeout" in timed_out.json()["errors"][0]["message"] and gh.requests[-1].fault == "graphql_timeout"
+    gh.fail("^/graphql$", "502_html")
+    assert graphql_post(gh, PINS_QUERY, {"login": "alice"}).status_code == 502
+    assert graphql_post(gh, PINS_QUERY, {"login": "alice"}).status_code == 200
+
+
+def test_populate_adds_profiles_readmes_releases_social_images_and_a_foreign_pin():
+    with FakeGitHub() as fake:
+        fake.populate(owners=["alice", "acme-org"], n=20, seed=1)
+        repos, owners = fake.snapshot(), {o["login"]: o for o in fake.owners_snapshot()}
+    assert repos[0]["readme_html"] and repos[3]["readme_html"] is None
+    assert repos[0]["release"]["tag_name"].startswith("v") and repos[1]["release"] is None
+    assert repos[2]["social_image"]["custom"] and not all(r["social_image"]["custom"] for r in repos)
+    assert all(color.startswith("#") for r in repos for color in r["language_colors"].values())
+    assert owners["alice"]["name"] == "Alice" and owners["acme-org"]["type"] == "Organization"
+    assert 1 <= len(owners["alice"]["pins"]) <= 6
+    assert any(pin.startswith("acme-org/") for pin in owners["alice"]["pins"])
+    assert all(pin.startswith("acme-org/") for pin in owners["acme-org"]["pins"])
+    public = {r["full_name"] for r in repos if not r["private"]}
+    assert set(owners["alice"]["pins"]) <= public
+
+
+def test_content_control_methods_work_over_http():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakegithub", "--port", "0", "--repos", "0", "--base-path", "/api/v3"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().split()[1]
+
+        def call(method, *args, **kwargs):
+            answer = requests.post(f"{url}/_fake/call", json={"method": method, "args": args, "kwargs": kwargs}, timeout=5)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["result"]
+
+        repo_id = call("add_repo", "alice", "demo")
+        call("set_readme", repo_id, README)
+        call("set_release", repo_id, "v1")
+        call("set_social_image", repo_id, "https://repository-images.githubusercontent.com/1/x")
+        call("set_profile", "alice", name="Alice")
+        call("pin", "alice", [repo_id])
+        call("set_graphql_rate_limit", 10)
+        assert call("owners_snapshot")[0]["pins"] == ["alice/demo"]
+        html = {"Accept": "application/vnd.github.html+json"}
+        readme = requests.get(f"{url}/repos/alice/demo/readme", headers=html, timeout=5)
+        assert README in readme.text
+        graphql_url = url.removesuffix("/v3") + "/graphql"
+        body = {"query": PINS_QUERY, "variables": {"login": "alice"}}
+        answer = requests.post(graphql_url, json=body, headers=TOKEN, timeout=30)
+        assert answer.json()["data"]["rateLimit"]["remaining"] == 9
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0

@@ -32,6 +32,8 @@ API_TABLES = [
     "pins",
     "readmes",
     "releases",
+    "refresh_requests",
+    "webhook_deliveries",
 ]
 PATHS = [
     "/api/v1/repos",

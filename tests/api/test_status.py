@@ -11,7 +11,7 @@ from api import create_app
 from api.state import EXTENSION
 from shared.config import ApiSettings
 from shared.db import make_engine
-from shared.models import SyncRun, WorkerHeartbeat
+from shared.models import RefreshRequest, SyncRun, WebhookDelivery, WorkerHeartbeat
 from tests.api.data import publish, repository
 from tests.helpers import url_string
 
@@ -46,7 +46,10 @@ def test_status_before_anything_ran_says_never_synced(client):
     response = client.get("/api/v1/status")
 
     assert response.status_code == 200
-    assert response.get_json() == {"synced_at": None, "generation": 0, "last_run": None, "worker": None}
+    assert response.get_json() == {
+        "synced_at": None, "generation": 0, "last_run": None, "worker": None,
+        "refresh_requests": {"pending": 0, "oldest_pending_at": None, "failed": 0}, "last_webhook": None,
+    }
 
 
 def test_status_shows_when_data_was_last_published(engine, client):
@@ -179,3 +182,37 @@ def test_an_unmigrated_database_is_a_503_naming_the_fix(empty_db_url, backend):
     assert error["code"] in ("schema_missing", "database_unavailable")
     if backend != "sqlite":  # SQLite's read-only open of a file that does not exist fails earlier
         assert "syncer db upgrade" in error["message"]
+
+
+def refresh_request(received: datetime, status: str = "pending", **fields) -> RefreshRequest:
+    values = dict(owner_login="alice", repository_id=1, full_name="alice/a", event="push", attempts=0,
+                  delivery_id=f"d-{received.timestamp()}-{status}", received_at=received, next_attempt_at=received)
+    return RefreshRequest(status=status, **{**values, **fields})
+
+
+def test_status_counts_pending_refresh_requests_from_the_oldest_and_those_given_up(engine, client):
+    add(
+        engine,
+        refresh_request(NOW - timedelta(seconds=30)),
+        refresh_request(NOW - timedelta(seconds=3)),
+        refresh_request(NOW - timedelta(hours=2), "done", finished_at=NOW - timedelta(hours=2)),
+        refresh_request(NOW - timedelta(hours=3), "failed", attempts=5, finished_at=NOW - timedelta(hours=1)),
+    )
+
+    assert client.get("/api/v1/status").get_json()["refresh_requests"] == {
+        "pending": 2, "oldest_pending_at": iso(NOW - timedelta(seconds=30)), "failed": 1,
+    }
+
+
+def test_status_shows_the_last_webhook_delivery_received(engine, client):
+    add(
+        engine,
+        WebhookDelivery(delivery_id="older", event="ping", received_at=NOW - timedelta(minutes=5), requests=0),
+        WebhookDelivery(delivery_id="72d3162e-cc78-11e3-81ab-4c9367dc0958", event="repository", action="renamed",
+                        received_at=NOW - timedelta(seconds=4), requests=1),
+    )
+
+    assert client.get("/api/v1/status").get_json()["last_webhook"] == {
+        "received_at": iso(NOW - timedelta(seconds=4)), "event": "repository", "action": "renamed",
+        "delivery_id": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+    }

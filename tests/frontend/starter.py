@@ -26,8 +26,9 @@ def node_env(**extra: str) -> dict[str, str]:
 
 
 def install() -> None:
-    """`npm ci`, skipped when node_modules was installed from this lock file (the same script CI runs)."""
-    subprocess.run([str(ROOT / ".ci" / "npm-ci"), str(STARTER)], check=True, env=node_env(), capture_output=True)
+    """`make nuxt-starter`: `npm ci`, skipped while node_modules is current with the lock file (as in CI)."""
+    subprocess.run(["make", "--no-print-directory", "nuxt-starter"], cwd=ROOT, check=True, env=node_env(),
+                   capture_output=True)
 
 
 def sources_digest() -> str:

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from shared.config import GitHubSettings, Secret
+from syncer.fetch import Plan
 from syncer.service import sync_now
 from tests.fakegithub import FakeGitHub
 
@@ -38,6 +39,7 @@ def sync(engine, settings):
     """Run one sync like `syncer once` does; keyword arguments override settings fields."""
 
     def run(scope_owners=None, **overrides):
-        return sync_now(engine, replace(settings, **overrides), trigger="once", scope_owners=scope_owners)
+        chosen = replace(settings, **overrides)
+        return sync_now(engine, chosen, trigger="once", plan=Plan.full_sync(chosen, tuple(scope_owners or ())))
 
     return run

@@ -70,7 +70,7 @@ def test_sigterm_abandons_the_sync_and_publishes_nothing(fake, engine, db_url):
     wait_for_requests(fake, 6)
     process.send_signal(signal.SIGTERM)
     stdout, _ = process.communicate(timeout=10)
-    assert process.returncode == 1 and "Sync abandoned" in stdout
+    assert process.returncode == 1 and "sync abandoned" in stdout
     assert dump_dataset(engine) == before
     with Session(engine) as session:
         assert session.scalars(select(SyncLock)).all() == []

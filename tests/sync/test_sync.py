@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.models import Contributor, Language, Repository, RepositoryExtra, SyncRun
 from syncer.extras import Extra, import_extras
-from syncer.fetch import parse_repository
+from syncer.parse import parse_repository
 from syncer.lock import sync_lock
 from tests.helpers import dump_dataset, expected_repositories, run_syncer, stored_repositories, syncer_env
 
@@ -267,7 +268,7 @@ def test_once_against_a_github_that_always_fails_ends_failed_within_two_minutes(
     result = run_syncer("--log-level", "DEBUG", "once", env=env, timeout=150)
     assert time.monotonic() - started < 120
     assert result.returncode == 1
-    assert "Sync failed" in result.stdout and "giving up" in result.stdout
+    assert "sync failed" in result.stdout and "giving up" in result.stdout
     assert "ghp_secret_value_123" not in result.stdout + result.stderr
 
 
@@ -279,7 +280,7 @@ def test_once_prints_a_summary_and_never_the_token(fake, db_url):
     assert first.returncode == 0, first.stderr
     second = run_syncer("--log-level", "DEBUG", "once", env=env)
     assert second.returncode == 0
-    for line in ("added", "requests:", "not modified", "points spent", "remaining", "dataset generation"):
+    for line in ("added", " requests (", "not modified", "points spent", "remaining", "dataset generation"):
         assert line in first.stdout
     assert "0 points spent" in second.stdout
     assert fake.auth_tokens == {"ghp_secret_value_123"}
@@ -325,3 +326,11 @@ def test_stored_responses_of_deleted_and_renamed_repositories_are_forgotten(fake
     assert not [u for u in urls if "/gone_one/" in u or "/old_name/" in u]
     assert [u for u in urls if "/new_name/" in u]
     assert [u for u in urls if "/repos/alice/kept/" in u]
+
+
+@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+def test_many_workers_share_the_pool_without_discarding_connections(fake, sync, caplog):
+    fake.populate(owners=["alice"], n=40)
+    caplog.set_level(logging.WARNING, logger="urllib3")
+    assert sync(workers=6).ok
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]

@@ -63,11 +63,12 @@ def test_both_units_share_one_user_and_state_directory_and_are_hardened():
         assert unit["ProtectSystem"] == "strict"
 
 
-def test_procfile_has_release_web_and_worker():
+def test_procfile_has_release_web_worker_and_hooks():
     assert procfile() == {
         "release": "syncer db upgrade",
         "web": "gunicorn -c gunicorn.conf.py 'api:create_app()'",
         "worker": "syncer run",
+        "hooks": "syncer hooks",
     }
 
 

@@ -68,6 +68,10 @@ def test_syncs_in_a_window_a_few_seconds_ahead_then_tomorrow(db_url, engine, fak
     worker.wait_for("sync success", timeout=20)
     tomorrow = logged_time(worker.wait_for(": next sync at", timeout=5))
     assert opens + timedelta(days=1) <= tomorrow < closes + timedelta(days=1)
+    deadline = time.monotonic() + 3  # recorded as the sync ends, not at the next beat (30 s away)
+    while abs(heartbeat(engine, worker.pid).next_run_at - tomorrow) >= timedelta(seconds=1):
+        assert time.monotonic() < deadline, "the next sync was not recorded when the sync ended"
+        time.sleep(0.1)
     status, _ = worker.stop()
     assert status == 0, worker.log
     [run] = runs(engine)
@@ -194,3 +198,26 @@ def test_wrong_settings_are_one_line_and_exit_2(tmp_path, setting, value):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and setting in lines[0] and "Traceback" not in result.stderr
     assert not (tmp_path / "data").exists()  # nothing touched the database
+
+
+@ONLY_SQLITE
+def test_whatever_raises_after_registering_the_heartbeat_is_torn_down(db_url, engine, fake, monkeypatch):
+    from shared.config import ScheduleSettings
+    from syncer.worker import Worker
+
+    mark_synced(engine, ago=timedelta(hours=1))
+    worker = Worker(engine, GitHubSettings(api_url=fake.url, owners=("alice",)), ScheduleSettings())
+
+    def broken(_first_sync):
+        raise RuntimeError("scheduling failed")
+
+    monkeypatch.setattr(worker, "schedule_jobs", broken)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    try:
+        with pytest.raises(RuntimeError, match="scheduling failed"):
+            worker.work()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    stopped = heartbeat(engine, worker.pid)
+    assert stopped.stopped_at is not None and stopped.next_run_at is None
+    assert worker.stop.is_set()

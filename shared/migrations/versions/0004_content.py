@@ -1,7 +1,7 @@
 """portfolio content: owners, pins, READMEs, releases, social images, language colours
 
 Revision ID: 0004_content
-Revises: 0002_heartbeat_seconds
+Revises: 0003_webhooks
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 revision = '0004_content'
-down_revision = '0002_heartbeat_seconds'
+down_revision = '0003_webhooks'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The GitHub webhook receiver (`syncer hooks`): records refresh requests, never publishes data."""
