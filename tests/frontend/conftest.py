@@ -13,7 +13,7 @@ from tests.api.data import migrated_sqlite
 from tests.api.servers import free_port, gunicorn
 from tests.e2e.processes import fake_github_process
 from tests.frontend import starter
-from tests.frontend.content import OWNER, Content, add_curated_and_content
+from tests.frontend.content import OWNER, Content, add_curated, serve_content
 from tests.helpers import run_syncer, syncer_env
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,11 +52,12 @@ def synced(tmp_path_factory):
     url = migrated_sqlite(tmp_path_factory.mktemp("frontend") / "portfolio.db")
     with fake_github_process() as fake:
         fake.call("populate", [OWNER], 16, 7)
+        content = serve_content(fake)
         env = syncer_env(url, GITHUB_API_URL=fake.url, GITHUB_OWNERS=OWNER, GITHUB_TOKEN="ghp_frontend_tests")
         result = run_syncer("once", env=env)
         assert result.returncode == 0, result.stderr
     engine = make_engine(url)
-    content = add_curated_and_content(engine)
+    add_curated(engine, content)
     engine.dispose()
     site_port = free_port()  # known before the API starts: the browser reads the API from the site's origin
     with gunicorn(url, CORS_ORIGINS=f"http://127.0.0.1:{site_port}") as api:

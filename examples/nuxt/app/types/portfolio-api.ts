@@ -354,6 +354,25 @@ export interface components {
                 /** @description When it will sync next; null when it stopped. */
                 next_run_at: components["schemas"]["Timestamp"];
             } | null;
+            /** @description Refreshes webhook deliveries asked for, waiting for the worker. */
+            refresh_requests: {
+                /** @description Requests not done yet (a burst for one repository counts each delivery). */
+                pending: number;
+                /** @description When the oldest pending request was received; null when none is pending. */
+                oldest_pending_at: components["schemas"]["Timestamp"];
+                /** @description Requests given up after their last attempt, over the past week. */
+                failed: number;
+            };
+            /** @description The last webhook delivery the receiver accepted (pings included); null when none in the past week. */
+            last_webhook: {
+                received_at: components["schemas"]["Timestamp"];
+                /** @description X-GitHub-Event, e.g. push. */
+                event: string;
+                /** @description The payload's action, e.g. renamed; null for events without one. */
+                action: string | null;
+                /** @description X-GitHub-Delivery. */
+                delivery_id: string;
+            } | null;
         };
         Health: {
             /** @constant */
