@@ -15,7 +15,7 @@ from api.http import json_response
 from api.problems import DATABASE_ERRORS, DatabaseUnavailable
 from api.rendered import Rendered
 from api.state import state
-from shared.models import RefreshRequest, SyncRun, WebhookDelivery, WorkerHeartbeat
+from shared.models import DatasetState, RefreshRequest, RunStatus, SyncRun, WebhookDelivery, WorkerHeartbeat
 
 blueprint = Blueprint("status", __name__)
 
@@ -25,14 +25,18 @@ MISSED_BEATS = 3
 HEARTBEAT_FRESH_FOR = timedelta(seconds=90)
 
 
-def read_status(engine: Engine, now: datetime) -> dict[str, Any]:
-    """The status document, read in one transaction with five queries (no secrets are stored there)."""
+def status_document(engine: Engine, now: datetime) -> dict[str, Any]:
+    """The status document, read in one transaction with seven queries (no secrets are stored there)."""
     with Session(engine) as session, session.begin():
         version = read_version(session)
+        changed_at = session.scalar(select(DatasetState.changed_at).where(DatasetState.id == 1))
+        checked_at = session.scalar(select(func.max(SyncRun.finished_at)).where(SyncRun.status == RunStatus.SUCCESS.value))
         run = session.scalars(select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(1)).first()
         worker = session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()).limit(1)).first()
         return {
             "synced_at": timestamp(version.synced_at),
+            "checked_at": timestamp(checked_at),
+            "changed_at": timestamp(changed_at),
             "generation": version.generation,
             "last_run": None if run is None else _run(run),
             "worker": None if worker is None else _worker(worker, now),
@@ -77,6 +81,8 @@ def _run(run: SyncRun) -> dict[str, Any]:
         "removed": run.removed,
         "unchanged": run.unchanged,
         "skipped": run.skipped,
+        "runs": run.runs,
+        "notes": list(run.notes or ()),
     }
 
 
@@ -98,7 +104,7 @@ def _fresh_for(worker: WorkerHeartbeat) -> timedelta:
 def get_status() -> Response:
     api = state()
     api.rules["getStatus"].parse(request.args)
-    document = read_status(api.engine, datetime.now(timezone.utc))
+    document = status_document(api.engine, datetime.now(timezone.utc))
     return json_response(Rendered.of(document), "no-cache")
 
 

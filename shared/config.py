@@ -156,7 +156,7 @@ class GitHubSettings:
     secondary_backoff: float = 60.0
 
     @classmethod
-    def from_env(cls, env: Env | None = None, *, require_owners: bool = True) -> GitHubSettings:
+    def from_env(cls, env: Env | None = None) -> GitHubSettings:
         env = os.environ if env is None else env
         api_url = (_get(env, "GITHUB_API_URL") or cls.api_url).rstrip("/")
         if not re.match(r"^https?://[^/\s]+(/\S*)?$", api_url):
@@ -167,7 +167,7 @@ class GitHubSettings:
             )
         token = _get(env, "GITHUB_TOKEN")
         owners = parse_owners(_get(env, "GITHUB_OWNERS") or "")
-        if require_owners and not owners:
+        if not owners:
             raise ConfigError("GITHUB_OWNERS", "a comma-separated list of GitHub user or organisation logins")
         return cls(
             api_url=api_url,

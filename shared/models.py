@@ -344,7 +344,7 @@ class SyncRun(Base):
     # with their requests and points summed, started_at of the first and finished_at of the last.
     runs: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # What the run could not give besides the repositories (no token for GraphQL, a failed query, ...).
-    notes: Mapped[list] = mapped_column(JSONList, default=list)
+    notes: Mapped[list | None] = mapped_column(JSONList, default=list)  # NULL: from before 0005
 
 
 class HttpCacheEntry(Base):

@@ -39,7 +39,12 @@ class Context:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(DatabaseSettings.from_env(self.env).url)
+            url = DatabaseSettings.from_env(self.env).url
+            try:
+                self._engine = make_engine(url)
+            except OSError as error:  # the SQLite file's directory cannot be made
+                raise UserError(f"database: cannot create the directory of {url.database}: {error.strerror}", 1) \
+                    from None
         return self._engine
 
     def github(self, owners: tuple[str, ...] = ()) -> GitHubSettings:
@@ -52,7 +57,29 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class UserError(click.ClickException):
+    """A mistake the user can mend (a setting, the database): one line, never a traceback."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class SyncerGroup(click.Group):
+    """Turns wrong settings (exit 2) and database errors (exit 1) into one line, for every command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise UserError(str(error), 2) from None
+        except (OperationalError, ProgrammingError) as error:
+            logging.getLogger("syncer").debug("database error", exc_info=True)
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise UserError(f"database: {reason}", 1) from None
+
+
+@click.group(cls=SyncerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--database-url", metavar="URL", help="Overrides DATABASE_URL.")
 @click.option(
     "--log-level",
@@ -106,8 +133,11 @@ def db_current(context: Context) -> None:
     metavar="LOGIN",
     help="Sync only this user or organisation (repeatable); default: everyone in GITHUB_OWNERS.",
 )
+@click.option("--recheck", is_flag=True,
+              help="Ask every repository's details again (conditionally), not only those pushed since; "
+                   "the nightly run does this.")
 @pass_context
-def once(context: Context, owners: tuple[str, ...]) -> None:
+def once(context: Context, owners: tuple[str, ...], recheck: bool) -> None:
     """Sync now, once, and print a summary (exit 0 on success)."""
     try:
         chosen = parse_owners(",".join(owners), "--owner") if owners else ()
@@ -123,7 +153,7 @@ def once(context: Context, owners: tuple[str, ...]) -> None:
     on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
     with progress_reporter() as progress:
         try:
-            report = sync_now(engine, settings, trigger="once", plan=Plan.full_sync(settings, chosen), stop=stop,
+            report = sync_now(engine, settings, trigger="once", plan=Plan.full_sync(settings, chosen, recheck=recheck), stop=stop,
                               progress=progress, log_summary=not on_terminal)
         except LockHeld as error:
             raise LockBusy(str(error)) from None
@@ -206,13 +236,5 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
-    except ConfigError as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(2)
-    except (OperationalError, ProgrammingError) as error:
-        logging.getLogger("syncer").debug("database error", exc_info=True)
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        click.echo(f"Error: database: {reason}", err=True)
-        sys.exit(1)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)

@@ -4,8 +4,8 @@ GraphQL extras (latest release, social preview image, language colours).
 Profiles come from the `/users/{login}` answers the listing already stored. Pins are asked in
 full syncs only (the nightly run), one GraphQL query per owner; a pinned public repository of
 another account joins the snapshot as its real owner's. READMEs (REST, GitHub's rendering,
-conditional) and the extras (GraphQL, up to 100 repositories a query) are asked only for the
-repositories whose details this run fetched. READMEs stay in the response store until the
+conditional) are asked for the repositories whose details this run fetched, the extras (GraphQL,
+up to 100 repositories a query) for those that changed (new, pushed, or named by a webhook). READMEs stay in the response store until the
 publish sanitizes them. GraphQL needs a token; without one, or when it fails, the fields it gives
 keep their previous values (or are cleared, without a token) and the run says why in its notes:
 the REST data is published whatever GraphQL does.
@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from shared.config import GitHubSettings
-from shared.models import Owner, Pin
+from shared.models import Owner, Pin, Repository
 from syncer import graphql
 from syncer.content_publish import Content, OwnerProfile, ReleaseContent, SocialImage
 from syncer.errors import Aborted, GitHubError
-from syncer.fetch import RepoData, Skip, Snapshot, Target, fetch_details, fetch_target
+from syncer.fetch import Known, RepoData, Skip, Snapshot, Target, fetch_details, fetch_target
 from syncer.github import GitHubClient
 from syncer.parse import BadShape, is_private, parse_repository
 from syncer.responses import Tag
@@ -57,8 +57,11 @@ class ContentFetch:
     graphql: bool = True  # False: no token, so every GraphQL-sourced field is cleared
 
 
-def fetch_content(client: GitHubClient, settings: GitHubSettings, snapshot: Snapshot) -> ContentFetch:
-    """Profiles, pins (full syncs), READMEs and extras of the repositories fetched in this run."""
+def fetch_content(client: GitHubClient, settings: GitHubSettings, snapshot: Snapshot,
+                  known: dict[int, Known]) -> ContentFetch:
+    """Profiles, pins (full syncs), READMEs and extras of the repositories fetched in this run.
+
+    A README known to be missing is not asked again until a push (a 404 is never free)."""
     fetched = ContentFetch(graphql=settings.token is not None)
     plan = snapshot.plan
     profiles = _stored_profiles(client, plan.listed)
@@ -68,10 +71,13 @@ def fetch_content(client: GitHubClient, settings: GitHubSettings, snapshot: Snap
     elif plan.full:
         pins = _fetch_pins(client, settings, snapshot, profiles, fetched)
     with_details = [data for data in snapshot.repos.values() if data.details is not None]
+    asked = [data for data in with_details
+             if data.changed or not getattr(known.get(data.row["id"]), "readme_missing", False)]
     with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="readme") as pool:
-        fetched.readmes = dict(zip((d.row["id"] for d in with_details), pool.map(
-            lambda data: fetch_readme(client, data.row["id"], data.row["full_name"]), with_details)))
-    releases, images, colors = _fetch_extras(client, settings, with_details, fetched) if fetched.graphql else ({}, {}, {})
+        fetched.readmes = dict(zip((d.row["id"] for d in asked), pool.map(
+            lambda data: fetch_readme(client, data.row["id"], data.row["full_name"]), asked)))
+    changed = [data for data in with_details if data.changed]
+    releases, images, colors = _fetch_extras(client, settings, changed, fetched) if fetched.graphql else ({}, {}, {})
     fetched.content = Content(
         owners=settings.owners if plan.everything else None,
         profiles=list(profiles.values()),
@@ -152,9 +158,14 @@ def _fetch_pins(client: GitHubClient, settings: GitHubSettings, snapshot: Snapsh
 
 
 def _keep_stored_pins(client: GitHubClient, snapshot: Snapshot, owner_id: int) -> None:
+    """Pinned repositories of other accounts stay published until the owner's pins are asked again."""
+    listed = {owner.lower() for owner in snapshot.plan.listed}
     with client.store.engine.connect() as connection:
-        stored = connection.scalars(select(Pin.repository_id).join(Owner).where(Owner.id == owner_id)).all()
-    snapshot.skipped_ids.update(rid for rid in stored if rid not in snapshot.repos)
+        stored = connection.execute(
+            select(Repository.id, Repository.owner_login).join(Pin, Pin.repository_id == Repository.id)
+            .where(Pin.owner_id == owner_id)
+        ).all()
+    snapshot.skipped_ids.update(rid for rid, login in stored if login.lower() not in listed and rid not in snapshot.repos)
 
 
 def _add_pinned(client: GitHubClient, snapshot: Snapshot, pin: graphql.PinnedRepository) -> None:
@@ -167,7 +178,7 @@ def _add_pinned(client: GitHubClient, snapshot: Snapshot, pin: graphql.PinnedRep
     except BadShape as error:
         snapshot.skipped.append(f"{pin.full_name}: {error}")
         return
-    data = RepoData(row, node_id=entry.get("node_id"))
+    data = RepoData(row, node_id=entry.get("node_id"), changed=True)
     try:
         data.details = fetch_details(client, row["id"], row["full_name"])
     except Skip as skip:

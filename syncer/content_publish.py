@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -28,6 +28,7 @@ from shared.models import (
     RepositoryContributor,
     RepositoryLanguage,
 )
+from syncer.parse import count, short_text, timestamp
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +66,17 @@ class OwnerProfile:
         if not isinstance(body, dict):
             return None
         owner_id, login, kind = body.get("id"), body.get("login"), body.get("type")
-        if not _positive_int(owner_id) or not _text_within(login, 100) or kind not in OWNER_TYPES:
+        if not _positive_int(owner_id) or not short_text(login, 100) or kind not in OWNER_TYPES:
             return None
-        texts = {key: body.get(key) if _text_within(body.get(key), limit) else None for key, limit in PROFILE_TEXT.items()}
-        counts = {key: body.get(key) if _count(body.get(key)) else 0 for key in PROFILE_COUNTS}
+        texts = {key: body.get(key) if short_text(body.get(key), limit) else None for key, limit in PROFILE_TEXT.items()}
+        counts = {key: count(body.get(key)) for key in PROFILE_COUNTS}
         return cls(
             id=owner_id,
             login=login,
             type=kind,
             avatar_url=_url(body.get("avatar_url"), f"https://avatars.githubusercontent.com/u/{owner_id}"),
             html_url=_url(body.get("html_url"), f"https://github.com/{login}"),
-            created_at=_timestamp(body.get("created_at")),
+            created_at=timestamp(body.get("created_at")),
             **texts,
             **counts,
         )
@@ -370,23 +371,5 @@ def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31
-
-
-def _text_within(value: Any, limit: int) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= limit
-
-
 def _url(value: Any, fallback: str) -> str:
-    return value if _text_within(value, 500) and value.startswith(("https://", "http://")) else fallback
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return value if short_text(value, 500) and value.startswith(("https://", "http://")) else fallback

@@ -31,6 +31,15 @@ class Skip(Exception):
 
 
 @dataclass(frozen=True)
+class Known:
+    """What is published about a repository, to ask GitHub only for what can have changed."""
+
+    pushed_at: datetime | None
+    contributors_status: str = "ok"
+    readme_missing: bool = False  # GitHub answered 404 for its README
+
+
+@dataclass(frozen=True)
 class Details:
     """Where a repository's languages and contributor pages are stored, and how GitHub answered."""
 
@@ -47,6 +56,7 @@ class RepoData:
     row: dict[str, Any]
     details: Details | None = None
     node_id: str | None = None  # GraphQL's id, to ask for the extras
+    changed: bool = False  # new, pushed since the last sync, or asked about by name: its extras are asked too
 
 
 @dataclass(frozen=True)
@@ -111,16 +121,17 @@ class Snapshot:
 def fetch_snapshot(
     client: GitHubClient,
     settings: GitHubSettings,
-    pushed: dict[int, datetime | None],
+    known: dict[int, Known],
     plan: Plan,
     *,
     progress: Progress | None = None,
 ) -> Snapshot:
     """List the planned owners' repositories, ask for the targets, and fetch the details needed.
 
-    `pushed` is the published `pushed_at` per repository id: a listed repository whose last push
-    is the same keeps its details unless the plan rechecks everyone (conditionally: free when
-    unchanged). Detail requests start as soon as a list page arrives, on `settings.workers` threads.
+    `known` is what is published per repository id: a listed repository whose last push is the
+    same keeps its details unless the plan rechecks everyone (conditionally: free when unchanged;
+    contributors GitHub would not list are not asked again until a push). Detail requests start as
+    soon as a list page arrives, on `settings.workers` threads.
     """
     snapshot = Snapshot(plan=plan)
     with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="fetch") as pool:
@@ -129,11 +140,16 @@ def fetch_snapshot(
             for owner in plan.listed:
                 for entry in list_repositories(client, owner, ask=plan.ask_owners):
                     data = _take_entry(snapshot, entry, settings)
-                    if data is not None and (plan.recheck or _pushed_since(data, pushed)):
-                        futures[pool.submit(fetch_details, client, data.row["id"], data.row["full_name"])] = data
+                    if data is not None:
+                        data.changed = _pushed_since(data, known)
+                    if data is not None and (plan.recheck or data.changed):
+                        previous = None if data.changed else known.get(data.row["id"])
+                        futures[pool.submit(fetch_details, client, data.row["id"], data.row["full_name"],
+                                            previous)] = data
             for target, entry in zip(plan.targets, pool.map(lambda t: fetch_target(client, t), plan.targets)):
                 data = _take_target(snapshot, target, entry, settings)
                 if data is not None:
+                    data.changed = True
                     futures[pool.submit(fetch_details, client, data.row["id"], data.row["full_name"])] = data
             log.info("%d repositories fetched, %d need languages and contributors", len(snapshot.repos), len(futures))
             for done, future in enumerate(as_completed(futures), start=1):
@@ -151,10 +167,10 @@ def fetch_snapshot(
     return snapshot
 
 
-def _pushed_since(data: RepoData, pushed: dict[int, datetime | None]) -> bool:
+def _pushed_since(data: RepoData, known: dict[int, Known]) -> bool:
     """New, never pushed before, or pushed since the last sync."""
-    previous = pushed.get(data.row["id"])
-    return previous is None or previous != data.row["pushed_at"]
+    previous = known.get(data.row["id"])
+    return previous is None or previous.pushed_at is None or previous.pushed_at != data.row["pushed_at"]
 
 
 def fetch_account(client: GitHubClient, owner: str, *, ask: bool = True) -> dict[str, Any]:
@@ -190,9 +206,15 @@ def fetch_target(client: GitHubClient, target: Target) -> dict[str, Any] | None:
     return reply.data if reply.status == 200 and isinstance(reply.data, dict) else None
 
 
-def fetch_details(client: GitHubClient, repo_id: int, full_name: str) -> Details:
-    """Languages, then every page of contributors, of one repository; raises Skip."""
+def fetch_details(client: GitHubClient, repo_id: int, full_name: str, unchanged: Known | None = None) -> Details:
+    """Languages, then every page of contributors, of one repository; raises Skip.
+
+    Of a repository `unchanged` since the last push, contributors GitHub would not list (204,
+    403: answers without an ETag, never free) are not asked again: only a push changes them.
+    """
     languages_url = fetch_languages(client, repo_id, full_name)
+    if unchanged is not None and unchanged.contributors_status in ("empty", "unavailable"):
+        return Details(languages_url, (), unchanged.contributors_status)
     status, pages = fetch_contributors(client, repo_id, full_name)
     return Details(languages_url, pages, status)
 

@@ -34,7 +34,7 @@ from syncer.chunks import chunked
 from syncer.content import ContentFetch
 from syncer.content_publish import ReadmeContent, clear_graphql_content, save_content, save_readmes
 from syncer.errors import GitHubError
-from syncer.fetch import RepoData, Snapshot
+from syncer.fetch import Known, RepoData, Snapshot
 from syncer.parse import parse_contributor, parse_languages
 from syncer.readme import sanitize_readme
 from syncer.responses import ResponseStore, forget_repositories
@@ -68,9 +68,14 @@ class Published:
     full_name: str
 
 
-def published_pushes(session: Session) -> dict[int, datetime | None]:
-    """The published `pushed_at` of every repository, to tell which ones need their details again."""
-    return dict(session.execute(select(Repository.id, Repository.pushed_at)).all())
+def published_state(session: Session) -> dict[int, Known]:
+    """What is published of every repository, to tell which ones need asking again."""
+    missing = set(session.scalars(select(Readme.repository_id).where(Readme.reason == "missing")))
+    return {
+        rid: Known(pushed_at, status, rid in missing)
+        for rid, pushed_at, status in session.execute(
+            select(Repository.id, Repository.pushed_at, Repository.contributors_status))
+    }
 
 
 def publish_snapshot(session: Session, snapshot: Snapshot, store: ResponseStore, *, now: datetime,

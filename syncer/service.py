@@ -23,7 +23,7 @@ from syncer.fetch import Plan, Progress, fetch_snapshot
 from syncer.github import GitHubClient
 from syncer.lock import LockLost, sync_lock
 from syncer.logs import mask
-from syncer.publish import Changes, published_pushes, publish_snapshot
+from syncer.publish import Changes, published_state, publish_snapshot
 from syncer.responses import ResponseStore, prune_responses
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,9 @@ def sync_now(
         started = time.monotonic()
         try:
             with transaction(engine) as session:
-                pushed = published_pushes(session)
-            snapshot = fetch_snapshot(client, settings, pushed, plan, progress=progress)
-            content = fetch_content(client, settings, snapshot)
+                known = published_state(session)
+            snapshot = fetch_snapshot(client, settings, known, plan, progress=progress)
+            content = fetch_content(client, settings, snapshot, known)
             report.skipped, report.notes = snapshot.skipped, content.notes
             report.graphql_requests, report.graphql_cost = content.graphql_requests, content.graphql_cost
             if stop is not None and stop.is_set():
@@ -174,7 +174,7 @@ def _record_end(engine: Engine, report: RunReport) -> None:
                 select(SyncRun).where(SyncRun.id < run.id).order_by(SyncRun.id.desc()).limit(1)
             ).first()
             if previous is not None and _quiet(run) and _quiet(previous) and previous.trigger == run.trigger \
-                    and previous.generation == run.generation and previous.notes == run.notes:
+                    and previous.generation == run.generation and (previous.notes or []) == (run.notes or []):
                 _fold(previous, run)
                 session.delete(run)
                 report.run_id = previous.id

@@ -8,13 +8,17 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from shared.db import transaction
-from shared.models import DatasetState, RefreshRequest, Repository, SyncRun, WebhookDelivery, WorkerHeartbeat
+from shared.models import (
+    DatasetState, RefreshRequest, Repository, RunStatus, SyncRun, WebhookDelivery, WorkerHeartbeat,
+)
 
 
 @dataclass
 class Status:
     generation: int
     synced_at: datetime | None
+    changed_at: datetime | None
+    checked_at: datetime | None  # the end of the last successful run of any kind
     repositories: int
     workers: list[WorkerHeartbeat]
     runs: list[SyncRun]
@@ -39,6 +43,9 @@ def read_status(engine: Engine, limit: int = 10) -> Status:
         return Status(
             generation=state.generation if state else 0,
             synced_at=state.synced_at if state else None,
+            changed_at=state.changed_at if state else None,
+            checked_at=session.scalar(
+                select(func.max(SyncRun.finished_at)).where(SyncRun.status == RunStatus.SUCCESS.value)),
             repositories=session.scalar(select(func.count()).select_from(Repository)) or 0,
             workers=list(session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()).limit(5))),
             runs=list(session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit))),
@@ -72,7 +79,8 @@ def _webhooks(status: Status) -> str:
 def format_status(status: Status) -> str:
     lines = [
         f"dataset: generation {status.generation}, {status.repositories} repositories, "
-        f"last synced {_when(status.synced_at) if status.synced_at else 'never'}",
+        f"last synced {_when(status.synced_at) if status.synced_at else 'never'}, "
+        f"last changed {_when(status.changed_at)}, GitHub last checked {_when(status.checked_at)}",
     ]
     for worker in status.workers:
         state = f"stopped {_when(worker.stopped_at)}" if worker.stopped_at else f"last seen {_when(worker.last_seen_at)}"
@@ -81,12 +89,14 @@ def format_status(status: Status) -> str:
     if not status.runs:
         lines.append("no sync runs yet")
         return "\n".join(lines)
-    lines.append(f"{'run':>5}  {'started':<23}  {'status':<9}  {'+':>4} {'~':>4} {'-':>4} {'skip':>4}  "
-                 f"{'requests':>8} {'304':>5} {'points':>6}  error")
+    lines.append(f"{'run':>5}  {'started':<23}  {'trigger':<8}  {'status':<9}  {'runs':>4}  {'+':>4} {'~':>4} "
+                 f"{'-':>4} {'skip':>4}  {'requests':>8} {'304':>5} {'points':>6}  error")
     for run in status.runs:
         lines.append(
-            f"{run.id:>5}  {_when(run.started_at):<23}  {run.status:<9}  {run.added:>4} {run.updated:>4} "
-            f"{run.removed:>4} {run.skipped:>4}  {run.requests:>8} {run.not_modified:>5} {run.points_spent:>6}  "
-            f"{(run.error or '')[:120]}"
+            f"{run.id:>5}  {_when(run.started_at):<23}  {run.trigger:<8}  {run.status:<9}  {run.runs:>4}  "
+            f"{run.added:>4} {run.updated:>4} {run.removed:>4} {run.skipped:>4}  {run.requests:>8} "
+            f"{run.not_modified:>5} {run.points_spent:>6}  {(run.error or '')[:120]}"
         )
+    latest = status.runs[0]
+    lines.extend(f"note (run {latest.id}): {note}" for note in latest.notes or ())
     return "\n".join(lines)

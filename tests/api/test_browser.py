@@ -32,6 +32,9 @@ def browser():
         browser.close()
 
 
+LONG_WORD = "Supercalifragilistic" * 12  # one unbroken word, far wider than a card
+
+
 @pytest.fixture(scope="module")
 def pages_and_api(tmp_path_factory):
     """Two page origins, one listed in CORS_ORIGINS and one not, and the API under gunicorn."""
@@ -40,7 +43,7 @@ def pages_and_api(tmp_path_factory):
     publish(
         engine,
         repository(1, "alice/rocket", stargazers_count=50, description=SCRIPT_IN_DESCRIPTION),
-        repository(2, "alice/zeta", stargazers_count=1),
+        repository(2, "alice/zeta", stargazers_count=1, description=LONG_WORD),
         repository(3, "alice/secret", stargazers_count=99),
         extra("alice/zeta", sort_order=1),
         extra("alice/secret", hidden=True),
@@ -88,3 +91,13 @@ def test_a_page_from_an_origin_not_listed_is_blocked_by_the_browsers_cors_check(
     assert page.get_attribute("#status", "data-state") == "error"
     assert page.locator(".card").count() == 0
     assert any("blocked by CORS policy" in line for line in console), console
+
+
+def test_a_long_unbroken_description_wraps_inside_its_card(browser, pages_and_api):
+    listed, _, api = pages_and_api
+
+    page, _ = open_portfolio(browser, listed, api)
+
+    card = page.locator("[data-full-name='alice/zeta']")
+    widths = card.evaluate("card => [card.scrollWidth, card.clientWidth, card.querySelector('.description').scrollWidth]")
+    assert widths[0] <= widths[1] and widths[2] <= widths[1], widths

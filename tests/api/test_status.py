@@ -18,8 +18,8 @@ from tests.helpers import url_string
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def run(started: datetime, status: str, **fields) -> SyncRun:
-    return SyncRun(trigger="schedule", owners="alice", host="box", pid=1, started_at=started, status=status, **fields)
+def run(started: datetime, status: str, trigger: str = "schedule", **fields) -> SyncRun:
+    return SyncRun(trigger=trigger, owners="alice", host="box", pid=1, started_at=started, status=status, **fields)
 
 
 def heartbeat(last_seen: datetime, **fields) -> WorkerHeartbeat:
@@ -47,7 +47,7 @@ def test_status_before_anything_ran_says_never_synced(client):
 
     assert response.status_code == 200
     assert response.get_json() == {
-        "synced_at": None, "generation": 0, "last_run": None, "worker": None,
+        "synced_at": None, "checked_at": None, "changed_at": None, "generation": 0, "last_run": None, "worker": None,
         "refresh_requests": {"pending": 0, "oldest_pending_at": None, "failed": 0}, "last_webhook": None,
     }
 
@@ -81,7 +81,33 @@ def test_status_shows_the_latest_run_and_its_outcome(engine, client):
         "removed": 0,
         "unchanged": 0,
         "skipped": 0,
+        "runs": 1,
+        "notes": [],
     }
+
+
+def test_status_shows_when_github_was_last_checked_and_when_data_last_changed(engine, client):
+    publish(engine, repository(1, "alice/a"))
+    add(
+        engine,
+        run(NOW - timedelta(hours=3), "success", finished_at=NOW - timedelta(hours=2)),
+        run(NOW - timedelta(minutes=20), "success", finished_at=NOW - timedelta(minutes=19), trigger="refresh"),
+        run(NOW - timedelta(minutes=5), "failed", finished_at=NOW - timedelta(minutes=4), error="GitHub answered 502"),
+    )
+
+    body = client.get("/api/v1/status").get_json()
+
+    assert body["checked_at"] == iso(NOW - timedelta(minutes=19))
+    assert abs(datetime.fromisoformat(body["changed_at"]) - datetime.now(timezone.utc)) < timedelta(minutes=1)
+
+
+def test_status_shows_folded_quiet_runs_and_the_notes(engine, client):
+    add(engine, run(NOW - timedelta(hours=1), "success", finished_at=NOW, runs=57,
+                    notes=["pins, releases, social images and language colours need GITHUB_TOKEN"]))
+
+    last_run = client.get("/api/v1/status").get_json()["last_run"]
+
+    assert last_run["runs"] == 57 and "GITHUB_TOKEN" in last_run["notes"][0]
 
 
 def test_status_reports_a_fresh_heartbeat_and_the_next_run(engine, client):

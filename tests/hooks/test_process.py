@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from shared import migrate
 import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -75,7 +77,7 @@ def test_on_a_schema_that_is_not_current_it_refuses_to_start_with_one_line(empty
 
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: the database schema is at empty, not 0003; run `syncer db upgrade`"
+        f"Error: the database schema is at empty, not {migrate.head()}; run `syncer db upgrade`"
     ]
 
 

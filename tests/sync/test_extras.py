@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.models import DatasetState, RepositoryExtra
-from syncer.extras import ExtrasError, export_extras, import_extras, parse_extras
+from syncer.extras import ExtrasError, import_extras, parse_extras
 from tests.helpers import dump_dataset, run_syncer, syncer_env
 
 GOOD = """

@@ -100,9 +100,11 @@ def test_the_nightly_recheck_with_nothing_changed_costs_nothing(fake, sync, run,
     fake.reset_log()
     report = run(lambda s: Plan.full_sync(s, recheck=True), trigger="schedule")
     assert report.ok and generation(engine) == kept
-    stored = [r for r in fake.requests if r.status not in (204, 403)]  # contributors GitHub will not list
-    assert all(r.status == 304 for r in stored)
-    assert report.points_spent == len(fake.requests) - len(stored)
+    rest = [r for r in fake.requests if r.method == "GET"]
+    assert [(r.path, r.status) for r in rest if r.status != 304] == []  # 204s, 403s, 404s are not asked again
+    assert report.points_spent == 0 and fake.points_spent == 0
+    assert [r.path for r in fake.requests if r.method == "POST"] == ["/graphql"]  # the pins, nothing else
+    assert report.graphql_requests == 1 and report.graphql_cost == 1
 
 
 def test_a_targeted_sync_publishes_that_repository_and_leaves_the_others(fake, sync, run, engine):
@@ -115,8 +117,10 @@ def test_a_targeted_sync_publishes_that_repository_and_leaves_the_others(fake, s
     fake.reset_log()
     report = run(lambda s: Plan.targeted((Target("alice", ids[1]),)), trigger="webhook")
     assert report.ok and report.changes.updated == 1
-    assert {r.path for r in fake.requests} == {f"/repositories/{ids[1]}", f"/repos/{fake.snapshot()[1]['full_name']}/languages",
-                                               f"/repos/{fake.snapshot()[1]['full_name']}/contributors"}
+    full_name = fake.snapshot()[1]["full_name"]
+    assert {r.path for r in fake.requests if r.method == "GET"} == {
+        f"/repositories/{ids[1]}", f"/repos/{full_name}/languages", f"/repos/{full_name}/contributors",
+        f"/repos/{full_name}/readme"}
     after = stored_repositories(engine)
     assert after[ids[1]]["description"] == "fresh" and after[ids[1]]["languages"] == {"OCaml": 77}
     assert after[ids[2]] == before_rows[ids[2]] and after[ids[0]] == before_rows[ids[0]]

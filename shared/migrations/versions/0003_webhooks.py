@@ -1,6 +1,6 @@
 """webhook deliveries and the refresh requests they record
 
-Revision ID: 0003
+Revision ID: 0003_webhooks
 Revises: 0002_heartbeat_seconds
 Create Date: 2026-12-01
 """
