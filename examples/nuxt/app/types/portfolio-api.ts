@@ -329,8 +329,12 @@ export interface components {
             total: number;
         };
         Status: {
-            /** @description When a sync last published successfully; null before the first one. */
+            /** @description When a full sync last published successfully; null before the first one. */
             synced_at: components["schemas"]["Timestamp"];
+            /** @description When GitHub was last checked: the end of the last successful run of any kind (nightly, refresh, webhook); null before the first. */
+            checked_at: components["schemas"]["Timestamp"];
+            /** @description When the published data last changed; null before the first change. */
+            changed_at: components["schemas"]["Timestamp"];
             /** @description Increases with every published change. */
             generation: number;
             last_run: {
@@ -345,6 +349,10 @@ export interface components {
                 removed: number;
                 unchanged: number;
                 skipped: number;
+                /** @description How many runs this stands for: quiet runs in a row (succeeded, changed nothing) share one record. */
+                runs: number;
+                /** @description What the run could not give besides the repositories, and why (GraphQL-sourced fields are null without a token, a failed query kept the previous values). */
+                notes: string[];
             } | null;
             /** @description The sync worker that reported last; null when none ever ran. */
             worker: {
