@@ -35,6 +35,7 @@ class Known:
     """What is published about a repository, to ask GitHub only for what can have changed."""
 
     pushed_at: datetime | None
+    full_name: str = ""
     contributors_status: str = "ok"
     readme_missing: bool = False  # GitHub answered 404 for its README
 
@@ -56,7 +57,7 @@ class RepoData:
     row: dict[str, Any]
     details: Details | None = None
     node_id: str | None = None  # GraphQL's id, to ask for the extras
-    changed: bool = False  # new, pushed since the last sync, or asked about by name: its extras are asked too
+    changed: bool = False  # new, pushed or renamed since the last sync, or named by a webhook: its extras are asked too
 
 
 @dataclass(frozen=True)
@@ -168,9 +169,10 @@ def fetch_snapshot(
 
 
 def _pushed_since(data: RepoData, known: dict[int, Known]) -> bool:
-    """New, never pushed before, or pushed since the last sync."""
+    """New, never pushed before, pushed since the last sync, or renamed (its links hold its name)."""
     previous = known.get(data.row["id"])
-    return previous is None or previous.pushed_at is None or previous.pushed_at != data.row["pushed_at"]
+    return (previous is None or previous.pushed_at is None or previous.pushed_at != data.row["pushed_at"]
+            or previous.full_name != data.row["full_name"])
 
 
 def fetch_account(client: GitHubClient, owner: str, *, ask: bool = True) -> dict[str, Any]:

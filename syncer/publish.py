@@ -72,9 +72,9 @@ def published_state(session: Session) -> dict[int, Known]:
     """What is published of every repository, to tell which ones need asking again."""
     missing = set(session.scalars(select(Readme.repository_id).where(Readme.reason == "missing")))
     return {
-        rid: Known(pushed_at, status, rid in missing)
-        for rid, pushed_at, status in session.execute(
-            select(Repository.id, Repository.pushed_at, Repository.contributors_status))
+        rid: Known(pushed_at, full_name, status, rid in missing)
+        for rid, pushed_at, full_name, status in session.execute(
+            select(Repository.id, Repository.pushed_at, Repository.full_name, Repository.contributors_status))
     }
 
 

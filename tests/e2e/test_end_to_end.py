@@ -46,7 +46,32 @@ def all_pages(base: str, path: str) -> list[dict]:
     return items
 
 
-def expected_card(repo: dict) -> dict:
+def visible_pins(owners: list[dict], state: list[dict]) -> dict[str, int]:
+    """Each pinned published repository's position among its owner's published pins (the lowest wins)."""
+    published = {r["full_name"] for r in public(state)}
+    positions: dict[str, int] = {}
+    for owner in owners:
+        shown = [name for name in owner["pins"] if name in published]
+        for position, name in enumerate(shown, start=1):
+            positions[name] = min(position, positions.get(name, position))
+    return positions
+
+
+def expected_content(repo: dict, pins: dict[str, int] | None) -> dict:
+    """The GraphQL-sourced fields of a card: all null without a token (`pins` None)."""
+    if pins is None:
+        return {"pinned": None, "pinned_position": None, "release": None, "social_image": None}
+    release = repo["release"]
+    return {
+        "pinned": repo["full_name"] in pins,
+        "pinned_position": pins.get(repo["full_name"]),
+        "release": None if release is None else {"tag": release["tag_name"], "name": release["name"],
+                                                   "published_at": release["published_at"], "url": release["html_url"]},
+        "social_image": repo["social_image"],
+    }
+
+
+def expected_card(repo: dict, pins: dict[str, int] | None) -> dict:
     """The API's card for a fake GitHub repository (no extras imported)."""
     total = sum(repo["languages"].values())
     unavailable = repo["contributors_mode"] == "too_large"
@@ -77,11 +102,7 @@ def expected_card(repo: dict) -> dict:
         "pushed_at": repo["pushed_at"],
         "contributors_status": {"ok": "ok", "empty": "empty", "too_large": "unavailable"}[repo["contributors_mode"]],
         "contributors_count": None if unavailable else len(repo["contributors"]),
-        # Content of issue 12 the sync does not fetch yet.
-        "pinned": None,
-        "pinned_position": None,
-        "release": None,
-        "social_image": None,
+        **expected_content(repo, pins),
     }
 
 
@@ -92,12 +113,14 @@ def card_as_compared(item: dict) -> dict:
     return card
 
 
-def assert_api_matches(base: str, state: list[dict]) -> None:
+def assert_api_matches(base: str, state: list[dict], owners: list[dict] | None = None) -> None:
+    """The API serves `state`; `owners` (with their pins) when the sync had a token, else GraphQL fields are null."""
     truth = {r["id"]: r for r in public(state)}
+    pins = None if owners is None else visible_pins(owners, state)
     items = all_pages(base, "/api/v1/repos?per_page=7")
     assert sorted(i["id"] for i in items) == sorted(truth)
     for item in items:
-        assert card_as_compared(item) == expected_card(truth[item["id"]]), item["full_name"]
+        assert card_as_compared(item) == expected_card(truth[item["id"]], pins), item["full_name"]
 
     for repo in truth.values():
         status, detail = get_json(f"{base}/api/v1/repos/{repo['full_name'].upper()}")
@@ -156,7 +179,7 @@ def test_api_serves_exactly_what_github_holds_before_and_after_changes(empty_db_
             first = run_syncer("once", env=env)
             assert first.returncode == 0, first.stderr
             wait_for_generation(base, 1)
-            assert_api_matches(base, fake.state())
+            assert_api_matches(base, fake.state(), fake.call("owners_snapshot"))
 
             state = public(fake.state())
             renamed, deleted, edited = state[0], state[1], state[2]
@@ -167,7 +190,7 @@ def test_api_serves_exactly_what_github_holds_before_and_after_changes(empty_db_
             second = run_syncer("once", env=env)
             assert second.returncode == 0, second.stderr
             wait_for_generation(base, 2)
-            assert_api_matches(base, fake.state())
+            assert_api_matches(base, fake.state(), fake.call("owners_snapshot"))
             assert get_json(f"{base}/api/v1/repos/{renamed['full_name']}")[0] == 404
             assert get_json(f"{base}/api/v1/repos/{deleted['full_name']}")[0] == 404
             owner = renamed["owner"]["login"]

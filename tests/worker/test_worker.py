@@ -111,7 +111,7 @@ def test_time_zone_defaults_to_the_machines(db_url, engine, fake, start_worker):
     del env["SYNC_TIMEZONE"]
     worker = start_worker(env)
     started = worker.wait_for("scheduler started")
-    assert started.endswith("02:00-05:00 Europe/Oslo") and (" CET;" in started or " CEST;" in started)
+    assert started.endswith("02:00-05:00 Europe/Oslo; refresh every 900 s") and (" CET;" in started or " CEST;" in started)
     assert worker.stop()[0] == 0
 
 
@@ -159,7 +159,7 @@ def test_sigterm_during_a_sync_leaves_the_dataset_intact_and_exits_0(db_url, eng
 @ONLY_SQLITE
 def test_a_run_missed_while_frozen_is_logged_and_tomorrow_planned(db_url, engine, fake, start_worker):
     mark_synced(engine, ago=timedelta(hours=1))
-    window, opens, closes = window_ahead(opens_in=3, lasts=1)  # a late run is allowed 1 s
+    window, opens, closes = window_ahead(opens_in=6, lasts=1)  # a late run is allowed 1 s
     worker = start_worker(worker_env(db_url, fake, SYNC_WINDOW=window))
     worker.wait_for("scheduler started")
     worker.process.send_signal(signal.SIGSTOP)
@@ -175,7 +175,7 @@ def test_a_run_missed_while_frozen_is_logged_and_tomorrow_planned(db_url, engine
 @ONLY_SQLITE
 def test_a_failing_sync_is_logged_and_the_worker_keeps_running(db_url, engine, fake, start_worker):
     mark_synced(engine, ago=timedelta(hours=1))
-    window, _, _ = window_ahead(opens_in=3, lasts=1)
+    window, _, _ = window_ahead(opens_in=6, lasts=1)
     worker = start_worker(worker_env(db_url, fake, SYNC_WINDOW=window))
     worker.wait_for("scheduler started")
     with engine.begin() as connection:
