@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench clean
+.PHONY: install run test mutation bench clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,15 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+$(BIN)/.mutation-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	touch $@
+
+# Mutation testing (mutmut) of the modules in setup.cfg's [mutation], each against its own tests, on
+# SQLite; prints each module's score. Minutes per module, so not part of `make test` or CI.
+# One module: `make mutation MODULES=api/params.py`.
+mutation: $(BIN)/.mutation-installed
+	$(BIN)/python -m tests.mutation $(MODULES)
+
 clean:
-	rm -rf $(VENV) data .pytest_cache *.egg-info
+	rm -rf $(VENV) data .pytest_cache *.egg-info .mutation

@@ -294,3 +294,26 @@ def test_before_the_first_sync_the_list_answers_503_not_synced(client):
 
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "not_synced"
+
+
+def test_order_desc_reverses_the_curated_order(engine, client):
+    publish(
+        engine,
+        repository(1, "alice/plain", stargazers_count=50),
+        repository(2, "alice/featured"),
+        repository(3, "alice/first"),
+        extra("alice/featured", featured=True),
+        extra("alice/first", sort_order=1),
+    )
+
+    assert names(client.get("/api/v1/repos?sort=curated")) == ["alice/first", "alice/featured", "alice/plain"]
+    assert names(client.get("/api/v1/repos?sort=curated&order=desc")) == ["alice/plain", "alice/featured", "alice/first"]
+    assert names(client.get("/api/v1/repos?sort=curated&order=asc")) == ["alice/first", "alice/featured", "alice/plain"]
+
+
+def test_a_repository_without_language_or_description_is_found_only_by_what_it_has(engine, client):
+    publish(engine, repository(1, "alice/plain", language=None, description=None))
+
+    assert names(client.get("/api/v1/repos?q=plain")) == ["alice/plain"]
+    assert names(client.get("/api/v1/repos?q=xxxx")) == []
+    assert names(client.get("/api/v1/repos?language=xxxx")) == []

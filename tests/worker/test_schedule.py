@@ -194,3 +194,62 @@ def test_every_window_gets_exactly_one_run_on_its_clock(window, zone_and_day, se
 def test_window_length_counts_across_midnight():
     assert parse_window("02:00-05:00").length == timedelta(hours=3)
     assert parse_window("23:30:15-01:00:00").length == timedelta(hours=1, minutes=29, seconds=45)
+
+
+def test_the_trigger_plans_with_its_own_seed():
+    window = parse_window("02:00-05:00")
+    now = at(UTC, 2025, 6, 1, 0)
+    assert WindowTrigger(window, UTC, seed=7).get_next_fire_time(None, now) == next_run(window, UTC, now, seed=7)
+    assert WindowTrigger(window, UTC, seed=7).seed == 7
+    unseeded = {WindowTrigger(window, UTC).get_next_fire_time(None, now) for _ in range(5)}
+    assert len(unseeded) == 5  # each worker draws its own seed
+
+
+def test_the_trigger_names_its_window_and_zone():
+    assert str(WindowTrigger(parse_window("02:00-05:00"), OSLO, seed=1)) == "window[02:00-05:00 Europe/Oslo]"
+    assert str(WindowTrigger(parse_window("02:00-05:00"), UTC, seed=1)) == "window[02:00-05:00 UTC]"
+
+
+def test_asking_again_inside_the_window_keeps_the_planned_instant():
+    window = parse_window("02:00-05:00")
+    for seed in SEEDS:
+        planned = next_run(window, UTC, at(UTC, 2025, 6, 1, 1), seed=seed)
+        if planned > at(UTC, 2025, 6, 1, 2, 1):
+            assert next_run(window, UTC, at(UTC, 2025, 6, 1, 2, 1), seed=seed) == planned
+            assert next_run(window, UTC, planned, seed=seed) == planned
+
+
+def test_a_start_after_the_planned_instant_runs_in_what_is_left_with_the_same_seed_each_time():
+    window = parse_window("02:00-05:00")
+    now = at(UTC, 2025, 6, 1, 4, 59)
+    runs = {next_run(window, UTC, now, seed=3) for _ in range(3)}
+    assert len(runs) == 1 and now <= runs.pop() < at(UTC, 2025, 6, 1, 5)
+
+
+def test_the_run_is_shown_on_the_window_zones_clock():
+    run = next_run(parse_window("02:00-05:00"), OSLO, at(UTC, 2025, 6, 1, 12), seed=1)
+    assert run.tzinfo is OSLO and time(2) <= run.time() < time(5)
+
+
+def test_oslo_spring_forward_night_a_window_inside_the_skipped_hour_runs_at_the_jump():
+    window = parse_window("02:15-02:45")
+    assert window_spans(window, OSLO, SPRING_FORWARD) == [(at(UTC, 2025, 3, 30, 1), at(UTC, 2025, 3, 30, 1))]
+    for seed in range(20):
+        assert next_run(window, OSLO, at(OSLO, 2025, 3, 29, 12), seed=seed) == at(OSLO, 2025, 3, 30, 3)
+
+
+def test_oslo_spring_forward_night_a_window_ending_in_the_skipped_hour_ends_at_the_jump():
+    window = parse_window("01:30-02:30")
+    assert window_spans(window, OSLO, SPRING_FORWARD) == [(at(UTC, 2025, 3, 30, 0, 30), at(UTC, 2025, 3, 30, 1))]
+    runs = [next_run(window, OSLO, at(OSLO, 2025, 3, 29, 12), seed=seed) for seed in SEEDS]
+    assert all(at(UTC, 2025, 3, 30, 0, 30) <= run < at(UTC, 2025, 3, 30, 1) for run in runs)
+
+
+def test_oslo_fall_back_night_the_window_holding_the_repeated_hour_is_two_spans_an_hour_longer():
+    window = parse_window("01:30-03:30")
+    assert window_spans(window, OSLO, FALL_BACK) == [
+        (at(UTC, 2025, 10, 25, 23, 30), at(UTC, 2025, 10, 26, 1)),
+        (at(UTC, 2025, 10, 26, 1), at(UTC, 2025, 10, 26, 2, 30)),
+    ]
+    runs = [next_run(window, OSLO, at(OSLO, 2025, 10, 25, 12), seed=seed) for seed in SEEDS]
+    assert min(runs) < at(UTC, 2025, 10, 26, 0) and max(runs) > at(UTC, 2025, 10, 26, 2)  # spread over all three hours
