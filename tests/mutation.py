@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -20,11 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / ".mutation"
 COPIED = ("shared", "syncer", "api", "tests", "pyproject.toml")
 KILLED = ("killed", "timeout", "caught by type check")
+SQLITE_ONLY = ["-k", "not postgresql and not mariadb"]
 
 
 def registry(setup_cfg: configparser.ConfigParser) -> dict[str, list[str]]:
-    """setup.cfg's [mutation]: each module and the test files that exercise it."""
-    return {module: tests.split() for module, tests in setup_cfg["mutation"].items()}
+    """setup.cfg's [mutation]: each module and the pytest arguments choosing its tests (SQLite unless a -k says)."""
+    table = {}
+    for module, line in setup_cfg["mutation"].items():
+        selection = shlex.split(line)
+        table[module] = selection if "-k" in selection else selection + SQLITE_ONLY
+    return table
 
 
 def prepare(module: str, tests: list[str], setup_cfg: configparser.ConfigParser) -> Path:

@@ -317,3 +317,24 @@ def test_a_repository_without_language_or_description_is_found_only_by_what_it_h
     assert names(client.get("/api/v1/repos?q=plain")) == ["alice/plain"]
     assert names(client.get("/api/v1/repos?q=xxxx")) == []
     assert names(client.get("/api/v1/repos?language=xxxx")) == []
+
+
+def test_pages_of_a_boolean_filter_link_with_the_booleans_as_the_api_spells_them(engine, client):
+    publish(engine, *(repository(i, f"alice/fork{i}", fork=True) for i in range(1, 4)), repository(4, "alice/own"))
+
+    first = client.get("/api/v1/repos?fork=true&archived=false&sort=curated&per_page=1").get_json()
+    second = client.get(first["next"]).get_json()
+
+    assert first["next"] == "/api/v1/repos?fork=true&archived=false&page=2&per_page=1"
+    assert second["prev"] == "/api/v1/repos?fork=true&archived=false&page=1&per_page=1"
+    assert (second["total"], [item["name"] for item in second["items"]]) == (3, ["fork2"])
+
+
+def test_the_first_and_the_last_allowed_page_sizes_and_pages_are_answered(engine, client):
+    publish(engine, repository(1, "alice/a"), repository(2, "alice/b"))
+
+    assert len(client.get("/api/v1/repos?per_page=1").get_json()["items"]) == 1
+    assert len(client.get("/api/v1/repos?per_page=100").get_json()["items"]) == 2
+    assert client.get("/api/v1/repos?page=1").get_json()["page"] == 1
+    last = client.get("/api/v1/repos?page=100000").get_json()
+    assert (last["page"], last["items"]) == (100000, [])

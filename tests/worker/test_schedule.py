@@ -253,3 +253,45 @@ def test_oslo_fall_back_night_the_window_holding_the_repeated_hour_is_two_spans_
     ]
     runs = [next_run(window, OSLO, at(OSLO, 2025, 10, 25, 12), seed=seed) for seed in SEEDS]
     assert min(runs) < at(UTC, 2025, 10, 26, 0) and max(runs) > at(UTC, 2025, 10, 26, 2)  # spread over all three hours
+
+
+def test_unseeded_triggers_draw_their_seeds_from_a_wide_range():
+    window = parse_window("02:00-05:00")
+    assert len({WindowTrigger(window, UTC).seed for _ in range(50)}) == 50
+
+
+def test_a_run_at_the_very_opening_of_the_window_is_that_days_run():
+    window = parse_window("02:00-05:00")
+    opening = at(UTC, 2025, 6, 1, 2)
+    for seed in range(20):
+        assert at(UTC, 2025, 6, 2, 2) <= next_run(window, UTC, opening, previous=opening, seed=seed) < at(UTC, 2025, 6, 2, 5)
+
+
+def test_at_the_closing_instant_the_window_is_over():
+    window = parse_window("02:00-05:00")
+    for seed in range(20):
+        assert at(UTC, 2025, 6, 2, 2) <= next_run(window, UTC, at(UTC, 2025, 6, 1, 5), seed=seed) < at(UTC, 2025, 6, 2, 5)
+
+
+def test_yesterdays_window_still_open_is_found_whatever_the_machines_zone():
+    pago_pago = ZoneInfo("Pacific/Pago_Pago")  # UTC-11: the UTC date is already tomorrow
+    window = parse_window("14:00-13:30")
+    now = at(pago_pago, 2025, 6, 1, 13, 15)
+    for seed in range(20):
+        assert now <= next_run(window, pago_pago, now, seed=seed) < at(pago_pago, 2025, 6, 1, 13, 30)
+
+
+def test_oslo_spring_forward_night_a_window_closing_at_the_jump_is_the_hour_before_it():
+    window = parse_window("01:30-03:00")  # 03:00 CEST is the instant the clocks jump to
+    assert window_spans(window, OSLO, SPRING_FORWARD) == [(at(UTC, 2025, 3, 30, 0, 30), at(UTC, 2025, 3, 30, 1))]
+
+
+def test_a_window_around_a_clock_change_splits_at_the_exact_second_of_the_change():
+    window = SyncWindow(time(0, 30), time(23, 30))
+    for name in ("Europe/Oslo", "America/New_York", "Australia/Lord_Howe"):
+        zone = ZoneInfo(name)
+        split = [spans for spans in (window_spans(window, zone, day) for day in clock_change_days(zone)) if len(spans) == 2]
+        assert len(split) >= 20  # two changes a year, 2020-2030
+        for (_, change), (after, _) in split:
+            assert change == after and change.microsecond == 0, (name, change)
+            assert (change - timedelta(seconds=1)).astimezone(zone).utcoffset() != change.astimezone(zone).utcoffset()
