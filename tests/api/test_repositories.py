@@ -338,3 +338,11 @@ def test_the_first_and_the_last_allowed_page_sizes_and_pages_are_answered(engine
     assert client.get("/api/v1/repos?page=1").get_json()["page"] == 1
     last = client.get("/api/v1/repos?page=100000").get_json()
     assert (last["page"], last["items"]) == (100000, [])
+
+
+def test_pages_of_a_text_filter_link_with_the_text_as_it_was_given(engine, client):
+    publish(engine, repository(1, "Alice/Rocket-one"), repository(2, "Alice/Rocket-two"))
+
+    first = client.get("/api/v1/repos?owner=Alice&q=Rocket&per_page=1").get_json()
+
+    assert first["next"] == "/api/v1/repos?owner=Alice&q=Rocket&page=2&per_page=1"

@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
+from api.errors import ApiError
+from api.params import QueryRules
 from tests.api.data import publish, repository
 
 
@@ -100,3 +103,33 @@ def test_a_long_unknown_parameter_is_shown_cut_at_forty_characters(client):
 def test_a_parameter_given_three_times_says_how_many(client):
     assert error(client.get("/api/v1/repos?fork=true&fork=true&fork=false"))["message"] == (
         "fork: give it once (got 3 values)")
+
+
+def test_unknown_parameters_are_refused_in_one_exact_sentence(client):
+    assert error(client.get("/api/v1/repos?colour=red"))["message"] == (
+        "unknown query parameter 'colour'; allowed: owner, language, topic, q, fork, archived, featured, sort, "
+        "order, page, per_page")
+    assert error(client.get("/api/v1/languages?page=2"))["message"] == (
+        "unknown query parameter 'page'; this endpoint takes no query parameters")
+
+
+def test_a_repeated_parameter_is_an_invalid_parameter(client):
+    assert error(client.get("/api/v1/repos?page=1&page=1"))["code"] == "invalid_parameter"
+
+
+def test_a_value_of_forty_one_characters_is_already_cut(client):
+    assert error(client.get("/api/v1/repos?sort=" + "y" * 41))["message"].endswith(f"(got {'y' * 40 + '…'!r})")
+
+
+def test_text_of_the_longest_allowed_length_is_accepted(engine, client):
+    publish(engine, repository(1, "alice/a"))
+    assert client.get("/api/v1/repos?q=" + "x" * 200).get_json()["items"] == []
+    assert client.get("/api/v1/repos?owner=" + "o" * 100).get_json()["items"] == []
+
+
+def test_text_without_a_documented_minimum_length_may_be_empty():
+    rules = QueryRules.from_parameters([{"name": "tag", "schema": {"type": "string", "maxLength": 3}}])
+    assert rules.parse(MultiDict([("tag", "")])) == {"tag": ""}
+    assert rules.defaults == {"tag": None}
+    with pytest.raises(ApiError, match="tag: expected text of 0 to 3 characters"):
+        rules.parse(MultiDict([("tag", "four")]))
