@@ -247,3 +247,19 @@ def test_log_level_defaults_to_info_in_any_case_and_names_the_levels():
     assert log_level_from_env({"LOG_LEVEL": " warning "}) == "WARNING"
     assert refusal(log_level_from_env, {"LOG_LEVEL": "loud"}) == (
         "LOG_LEVEL: expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got 'LOUD')")
+
+
+def test_a_wrong_database_url_names_database_url():
+    message = refusal(DatabaseSettings.from_env, {"DATABASE_URL": "nonsense"})
+    assert message.startswith("DATABASE_URL: expected a database URL") and message.endswith("(got 'nonsense')")
+
+
+def test_urls_lose_only_their_trailing_slashes():
+    settings = GitHubSettings.from_env({**OWNER, "GITHUB_API_URL": "https://ghe.example.com/GHX/"})
+    assert settings.api_url == "https://ghe.example.com/GHX"
+    assert ApiSettings.from_env({"CORS_ORIGINS": "https://DEMO.BOX/"}).cors_origins == ("https://DEMO.BOX",)
+
+
+def test_a_window_with_an_hour_past_23_shows_what_it_got():
+    assert refusal(ScheduleSettings.from_env, {"SYNC_WINDOW": "24:00-01:00"}) == (
+        "SYNC_WINDOW: expected a daily window HH:MM-HH:MM or HH:MM:SS-HH:MM:SS, e.g. 02:00-05:00 (got '24:00-01:00')")
