@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SCHEMA := tests/graphql-schema
 STARTER := examples/nuxt
 
-.PHONY: install graphql-schema nuxt-starter run test bench clean
+.PHONY: install graphql-schema nuxt-starter run test mutation bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,5 +53,15 @@ run: $(BIN)/.installed-run
 test: $(BIN)/.installed-test graphql-schema nuxt-starter
 	$(BIN)/python -m pytest
 
+$(BIN)/.mutation-installed: $(BIN)/.installed-test
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[run,brotli,test,mutation]"
+	touch $@
+
+# Mutation testing (mutmut) of the modules in setup.cfg's [mutation], each against its own tests, on
+# SQLite; prints each module's score. Minutes per module, so not part of `make test` or CI.
+# One module: `make mutation MODULES=api/params.py`.
+mutation: $(BIN)/.mutation-installed
+	$(BIN)/python -m tests.mutation $(MODULES)
+
 clean:
-	rm -rf $(VENV) data .pytest_cache *.egg-info $(SCHEMA)/node_modules $(STARTER)/node_modules $(STARTER)/.nuxt $(STARTER)/.output
+	rm -rf $(VENV) data .pytest_cache *.egg-info $(SCHEMA)/node_modules $(STARTER)/node_modules $(STARTER)/.nuxt $(STARTER)/.output .mutation

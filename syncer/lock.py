@@ -26,7 +26,7 @@ from shared.models import SyncLock
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "sync"
-DEFAULT_LEASE = timedelta(seconds=90)
+DEFAULT_DURATION = timedelta(seconds=90)
 
 
 class LockHeld(Exception):
@@ -67,11 +67,11 @@ def _now() -> datetime:
 
 
 class Lease:
-    """A held lock; `renew()` extends it, `release()` gives it up."""
+    """A held lock for `duration` from its last renewal; `renew()` extends it, `release()` gives it up."""
 
-    def __init__(self, engine: Engine, lease: timedelta):
+    def __init__(self, engine: Engine, duration: timedelta):
         self.engine = engine
-        self.lease = lease
+        self.duration = duration
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.holder = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
@@ -85,7 +85,7 @@ class Lease:
             "host": self.host,
             "pid": self.pid,
             "acquired_at": now,
-            "expires_at": now + self.lease,
+            "expires_at": now + self.duration,
         }
         try:
             with transaction(self.engine) as session:
@@ -119,7 +119,7 @@ class Lease:
             renewed = session.execute(
                 update(SyncLock)
                 .where(SyncLock.name == LOCK_NAME, SyncLock.holder == self.holder)
-                .values(expires_at=_now() + self.lease)
+                .values(expires_at=_now() + self.duration)
                 .execution_options(synchronize_session=False)
             ).rowcount
         return renewed == 1
@@ -142,14 +142,14 @@ class Lease:
 
 
 @contextmanager
-def sync_lock(engine: Engine, lease: timedelta = DEFAULT_LEASE) -> Iterator[Lease]:
+def sync_lock(engine: Engine, duration: timedelta = DEFAULT_DURATION) -> Iterator[Lease]:
     """Hold the sync lock for the block, renewing it in the background; raises LockHeld."""
-    held = Lease(engine, lease)
+    held = Lease(engine, duration)
     held.acquire()
     stop = threading.Event()
 
     def keep_alive() -> None:
-        while not stop.wait(lease.total_seconds() / 3):
+        while not stop.wait(duration.total_seconds() / 3):
             try:
                 if not held.renew():
                     log.error("the sync lock was lost; another sync may start")

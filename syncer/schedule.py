@@ -83,8 +83,8 @@ class WindowTrigger(BaseTrigger):
 
 
 def zone_name(zone: tzinfo) -> str:
-    """The IANA name of a zone where it has one (`Europe/Oslo`), else what it calls itself."""
-    return getattr(zone, "key", None) or str(zone)
+    """The IANA name of a zone where it has one (`Europe/Oslo`: a ZoneInfo's str), else what it calls itself."""
+    return str(zone)
 
 
 def _instant(wall: datetime, zone: tzinfo, fold: int) -> datetime:

@@ -307,3 +307,55 @@ def test_before_the_first_sync_the_list_answers_503_not_synced(client):
 
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "not_synced"
+
+
+def test_order_desc_reverses_the_curated_order(engine, client):
+    publish(
+        engine,
+        repository(1, "alice/plain", stargazers_count=50),
+        repository(2, "alice/featured"),
+        repository(3, "alice/first"),
+        extra("alice/featured", featured=True),
+        extra("alice/first", sort_order=1),
+    )
+
+    assert names(client.get("/api/v1/repos?sort=curated")) == ["alice/first", "alice/featured", "alice/plain"]
+    assert names(client.get("/api/v1/repos?sort=curated&order=desc")) == ["alice/plain", "alice/featured", "alice/first"]
+    assert names(client.get("/api/v1/repos?sort=curated&order=asc")) == ["alice/first", "alice/featured", "alice/plain"]
+
+
+def test_a_repository_without_language_or_description_is_found_only_by_what_it_has(engine, client):
+    publish(engine, repository(1, "alice/plain", language=None, description=None))
+
+    assert names(client.get("/api/v1/repos?q=plain")) == ["alice/plain"]
+    assert names(client.get("/api/v1/repos?q=xxxx")) == []
+    assert names(client.get("/api/v1/repos?language=xxxx")) == []
+
+
+def test_pages_of_a_boolean_filter_link_with_the_booleans_as_the_api_spells_them(engine, client):
+    publish(engine, *(repository(i, f"alice/fork{i}", fork=True) for i in range(1, 4)), repository(4, "alice/own"))
+
+    first = client.get("/api/v1/repos?fork=true&archived=false&sort=curated&per_page=1").get_json()
+    second = client.get(first["next"]).get_json()
+
+    assert first["next"] == "/api/v1/repos?fork=true&archived=false&page=2&per_page=1"
+    assert second["prev"] == "/api/v1/repos?fork=true&archived=false&page=1&per_page=1"
+    assert (second["total"], [item["name"] for item in second["items"]]) == (3, ["fork2"])
+
+
+def test_the_first_and_the_last_allowed_page_sizes_and_pages_are_answered(engine, client):
+    publish(engine, repository(1, "alice/a"), repository(2, "alice/b"))
+
+    assert len(client.get("/api/v1/repos?per_page=1").get_json()["items"]) == 1
+    assert len(client.get("/api/v1/repos?per_page=100").get_json()["items"]) == 2
+    assert client.get("/api/v1/repos?page=1").get_json()["page"] == 1
+    last = client.get("/api/v1/repos?page=100000").get_json()
+    assert (last["page"], last["items"]) == (100000, [])
+
+
+def test_pages_of_a_text_filter_link_with_the_text_as_it_was_given(engine, client):
+    publish(engine, repository(1, "Alice/Rocket-one"), repository(2, "Alice/Rocket-two"))
+
+    first = client.get("/api/v1/repos?owner=Alice&q=Rocket&per_page=1").get_json()
+
+    assert first["next"] == "/api/v1/repos?owner=Alice&q=Rocket&page=2&per_page=1"

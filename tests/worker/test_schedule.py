@@ -194,3 +194,104 @@ def test_every_window_gets_exactly_one_run_on_its_clock(window, zone_and_day, se
 def test_window_length_counts_across_midnight():
     assert parse_window("02:00-05:00").length == timedelta(hours=3)
     assert parse_window("23:30:15-01:00:00").length == timedelta(hours=1, minutes=29, seconds=45)
+
+
+def test_the_trigger_plans_with_its_own_seed():
+    window = parse_window("02:00-05:00")
+    now = at(UTC, 2025, 6, 1, 0)
+    assert WindowTrigger(window, UTC, seed=7).get_next_fire_time(None, now) == next_run(window, UTC, now, seed=7)
+    assert WindowTrigger(window, UTC, seed=7).seed == 7
+    unseeded = {WindowTrigger(window, UTC).get_next_fire_time(None, now) for _ in range(5)}
+    assert len(unseeded) == 5  # each worker draws its own seed
+
+
+def test_the_trigger_names_its_window_and_zone():
+    assert str(WindowTrigger(parse_window("02:00-05:00"), OSLO, seed=1)) == "window[02:00-05:00 Europe/Oslo]"
+    assert str(WindowTrigger(parse_window("02:00-05:00"), UTC, seed=1)) == "window[02:00-05:00 UTC]"
+
+
+def test_asking_again_inside_the_window_keeps_the_planned_instant():
+    window = parse_window("02:00-05:00")
+    for seed in SEEDS:
+        planned = next_run(window, UTC, at(UTC, 2025, 6, 1, 1), seed=seed)
+        if planned > at(UTC, 2025, 6, 1, 2, 1):
+            assert next_run(window, UTC, at(UTC, 2025, 6, 1, 2, 1), seed=seed) == planned
+            assert next_run(window, UTC, planned, seed=seed) == planned
+
+
+def test_a_start_after_the_planned_instant_runs_in_what_is_left_with_the_same_seed_each_time():
+    window = parse_window("02:00-05:00")
+    now = at(UTC, 2025, 6, 1, 4, 59)
+    runs = {next_run(window, UTC, now, seed=3) for _ in range(3)}
+    assert len(runs) == 1 and now <= runs.pop() < at(UTC, 2025, 6, 1, 5)
+
+
+def test_the_run_is_shown_on_the_window_zones_clock():
+    run = next_run(parse_window("02:00-05:00"), OSLO, at(UTC, 2025, 6, 1, 12), seed=1)
+    assert run.tzinfo is OSLO and time(2) <= run.time() < time(5)
+
+
+def test_oslo_spring_forward_night_a_window_inside_the_skipped_hour_runs_at_the_jump():
+    window = parse_window("02:15-02:45")
+    assert window_spans(window, OSLO, SPRING_FORWARD) == [(at(UTC, 2025, 3, 30, 1), at(UTC, 2025, 3, 30, 1))]
+    for seed in range(20):
+        assert next_run(window, OSLO, at(OSLO, 2025, 3, 29, 12), seed=seed) == at(OSLO, 2025, 3, 30, 3)
+
+
+def test_oslo_spring_forward_night_a_window_ending_in_the_skipped_hour_ends_at_the_jump():
+    window = parse_window("01:30-02:30")
+    assert window_spans(window, OSLO, SPRING_FORWARD) == [(at(UTC, 2025, 3, 30, 0, 30), at(UTC, 2025, 3, 30, 1))]
+    runs = [next_run(window, OSLO, at(OSLO, 2025, 3, 29, 12), seed=seed) for seed in SEEDS]
+    assert all(at(UTC, 2025, 3, 30, 0, 30) <= run < at(UTC, 2025, 3, 30, 1) for run in runs)
+
+
+def test_oslo_fall_back_night_the_window_holding_the_repeated_hour_is_two_spans_an_hour_longer():
+    window = parse_window("01:30-03:30")
+    assert window_spans(window, OSLO, FALL_BACK) == [
+        (at(UTC, 2025, 10, 25, 23, 30), at(UTC, 2025, 10, 26, 1)),
+        (at(UTC, 2025, 10, 26, 1), at(UTC, 2025, 10, 26, 2, 30)),
+    ]
+    runs = [next_run(window, OSLO, at(OSLO, 2025, 10, 25, 12), seed=seed) for seed in SEEDS]
+    assert min(runs) < at(UTC, 2025, 10, 26, 0) and max(runs) > at(UTC, 2025, 10, 26, 2)  # spread over all three hours
+
+
+def test_unseeded_triggers_draw_their_seeds_from_a_wide_range():
+    window = parse_window("02:00-05:00")
+    assert len({WindowTrigger(window, UTC).seed for _ in range(50)}) == 50
+
+
+def test_a_run_at_the_very_opening_of_the_window_is_that_days_run():
+    window = parse_window("02:00-05:00")
+    opening = at(UTC, 2025, 6, 1, 2)
+    for seed in range(20):
+        assert at(UTC, 2025, 6, 2, 2) <= next_run(window, UTC, opening, previous=opening, seed=seed) < at(UTC, 2025, 6, 2, 5)
+
+
+def test_at_the_closing_instant_the_window_is_over():
+    window = parse_window("02:00-05:00")
+    for seed in range(20):
+        assert at(UTC, 2025, 6, 2, 2) <= next_run(window, UTC, at(UTC, 2025, 6, 1, 5), seed=seed) < at(UTC, 2025, 6, 2, 5)
+
+
+def test_yesterdays_window_still_open_is_found_whatever_the_machines_zone():
+    pago_pago = ZoneInfo("Pacific/Pago_Pago")  # UTC-11: the UTC date is already tomorrow
+    window = parse_window("14:00-13:30")
+    now = at(pago_pago, 2025, 6, 1, 13, 15)
+    for seed in range(20):
+        assert now <= next_run(window, pago_pago, now, seed=seed) < at(pago_pago, 2025, 6, 1, 13, 30)
+
+
+def test_oslo_spring_forward_night_a_window_closing_at_the_jump_is_the_hour_before_it():
+    window = parse_window("01:30-03:00")  # 03:00 CEST is the instant the clocks jump to
+    assert window_spans(window, OSLO, SPRING_FORWARD) == [(at(UTC, 2025, 3, 30, 0, 30), at(UTC, 2025, 3, 30, 1))]
+
+
+def test_a_window_around_a_clock_change_splits_at_the_exact_second_of_the_change():
+    window = SyncWindow(time(0, 30), time(23, 30))
+    for name in ("Europe/Oslo", "America/New_York", "Australia/Lord_Howe"):
+        zone = ZoneInfo(name)
+        split = [spans for spans in (window_spans(window, zone, day) for day in clock_change_days(zone)) if len(spans) == 2]
+        assert len(split) >= 20  # two changes a year, 2020-2030
+        for (_, change), (after, _) in split:
+            assert change == after and change.microsecond == 0, (name, change)
+            assert (change - timedelta(seconds=1)).astimezone(zone).utcoffset() != change.astimezone(zone).utcoffset()

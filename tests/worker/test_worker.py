@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from shared import migrate
 from shared.config import GitHubSettings, Secret
 from shared.db import make_engine
 from shared.models import SyncLock, SyncRun, WorkerHeartbeat
@@ -173,18 +174,23 @@ def test_a_run_missed_while_frozen_is_logged_and_tomorrow_planned(db_url, engine
 
 
 @ONLY_SQLITE
-def test_a_failing_sync_is_logged_and_the_worker_keeps_running(db_url, engine, fake, start_worker):
-    mark_synced(engine, ago=timedelta(hours=1))
-    window, _, _ = window_ahead(opens_in=6, lasts=1)
-    worker = start_worker(worker_env(db_url, fake, SYNC_WINDOW=window))
-    worker.wait_for("scheduler started")
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE sync_lock"))
-    failed = worker.wait_for("the sync failed: database error")
-    assert "sync_lock" in failed and "Traceback" not in worker.log
-    worker.wait_for(": next sync at")
-    assert worker.process.poll() is None
-    assert worker.stop()[0] == 0
+def test_a_failing_sync_is_logged_and_the_worker_keeps_running(empty_db_url, fake, start_worker):
+    engine = make_engine(empty_db_url)  # a database of its own: the test drops a table other tests need
+    try:
+        migrate.upgrade(engine)
+        mark_synced(engine, ago=timedelta(hours=1))
+        window, _, _ = window_ahead(opens_in=6, lasts=1)
+        worker = start_worker(worker_env(empty_db_url, fake, SYNC_WINDOW=window))
+        worker.wait_for("scheduler started")
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE sync_lock"))
+        failed = worker.wait_for("the sync failed: database error")
+        assert "sync_lock" in failed and "Traceback" not in worker.log
+        worker.wait_for(": next sync at")
+        assert worker.process.poll() is None
+        assert worker.stop()[0] == 0
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize(
