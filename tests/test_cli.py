@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
 
 CLEAN = {"GITHUB_OWNERS": None, "GITHUB_TOKEN": None, "SYNC_WINDOW": None, "DATABASE_URL": None, "LOG_LEVEL": None}
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was():
+    """The commands set up logging (root handlers and levels); other tests get it back as it was."""
+    root = logging.getLogger()
+    names = ("urllib3", "alembic", "apscheduler.scheduler", "apscheduler.executors.default")
+    saved = list(root.handlers), root.level, {name: logging.getLogger(name).level for name in names}
+    yield
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    for name, level in saved[2].items():
+        logging.getLogger(name).setLevel(level)
 
 
 def invoke(*args: str, **env: str):
