@@ -122,3 +122,51 @@ def test_retry_after_is_read_in_seconds_or_as_a_date():
     when = datetime.fromtimestamp(NOW + 90, timezone.utc)
     assert parse_retry_after(format_datetime(when, usegmt=True), NOW) == pytest.approx(90)
     assert parse_retry_after("soon", NOW) is None and parse_retry_after(None, NOW) is None
+
+
+def test_retry_after_on_an_exhausted_primary_limit_is_named_primary():
+    headers = {"X-RateLimit-Remaining": "0", "Retry-After": "9"}
+    assert policy().classify(403, headers, "", limited=0, now=NOW).reason == "GitHub primary rate limit"
+    assert policy().classify(403, {"Retry-After": "9"}, "", limited=0, now=NOW).reason == "GitHub secondary rate limit"
+
+
+def test_a_secondary_limit_without_retry_after_is_named_secondary():
+    decision = policy().classify(403, {}, "You have exceeded a secondary rate limit", limited=0, now=NOW)
+    assert decision.reason == "GitHub secondary rate limit"
+
+
+def test_retry_after_as_an_http_date_counts_from_now():
+    when = format_datetime(datetime.fromtimestamp(NOW + 120, timezone.utc), usegmt=True)
+    assert policy().classify(429, {"Retry-After": when}, "", limited=0, now=NOW).seconds == pytest.approx(120)
+
+
+def test_an_exhausted_limit_without_a_reset_header_waits_a_minute():
+    decision = policy().classify(403, {"X-RateLimit-Remaining": "0"}, "", limited=0, now=NOW)
+    assert decision.seconds == 61
+
+
+def test_a_reset_already_past_still_waits_a_second():
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) - 30)}
+    assert policy().classify(403, headers, "", limited=0, now=NOW).seconds == 1.0
+
+
+def test_a_wait_exactly_as_long_as_allowed_is_waited():
+    decision = policy(max_rate_limit_wait=42).classify(429, {"Retry-After": "42"}, "", limited=0, now=NOW)
+    assert (decision.action, decision.seconds) == (Action.WAIT, 42.0)
+
+
+def test_the_message_of_a_too_long_wait_names_the_limit_and_says_to_run_again():
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 3600)}
+    with pytest.raises(RateLimited) as error:
+        policy().classify(403, headers, "", limited=0, now=NOW)
+    assert str(error.value).startswith("GitHub primary rate limit reached; it resets at ")
+    assert str(error.value).endswith("; run again after that")
+    with pytest.raises(RateLimited, match="^GitHub secondary rate limit hit 5 times in a row; run again later$"):
+        policy(max_attempts=4).classify(429, {"Retry-After": "1"}, "", limited=4, now=NOW)
+
+
+def test_a_retry_after_date_without_a_zone_is_utc_and_one_past_is_no_wait():
+    assert parse_retry_after("Thu, 15 Jan 2027 08:00:30 -0000", datetime(2027, 1, 15, 8, tzinfo=timezone.utc)
+                             .timestamp()) == 30
+    assert parse_retry_after("Thu, 15 Jan 2027 08:00:00 GMT", datetime(2027, 1, 15, 9, tzinfo=timezone.utc)
+                             .timestamp()) == 0
