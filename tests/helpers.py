@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -37,6 +38,20 @@ def run_syncer(*args: str, env: dict[str, str], timeout: float = 120, cwd: Path 
         text=True,
         timeout=timeout,
     )
+
+
+def start_once(env: dict[str, str]) -> subprocess.Popen:
+    """`syncer once` as a subprocess that the test may signal."""
+    return subprocess.Popen([sys.executable, "-m", "syncer", "once"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_requests(fake, count: int, timeout: float = 20) -> None:
+    """Until the fake GitHub has answered `count` requests."""
+    deadline = time.monotonic() + timeout
+    while len(fake.requests) < count:
+        assert time.monotonic() < deadline, "the sync did not get going"
+        time.sleep(0.02)
 
 
 def dump_dataset(engine) -> dict:

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from shared.config import Secret
 from shared.models import DatasetState, HttpCacheEntry, Repository, SyncRun
-from tests.helpers import dump_dataset, expected_repositories, rest_minimum, run_syncer, stored_repositories, syncer_env
+from tests.helpers import (
+    dump_dataset, expected_repositories, rest_minimum, run_syncer, start_once, stored_repositories, syncer_env,
+    wait_for_requests,
+)
 from tests.sync.conftest import TOKEN
-from tests.sync.test_process_faults import start_once, wait_for_requests
 
 ONLY_SQLITE = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 WINDOW = 4.0  # seconds between refills of the fake's small rate limit
