@@ -40,7 +40,7 @@ def test_an_uncached_request_runs_the_same_few_queries_for_3_or_60_repositories(
         make_client().get(path)
     large = queries.take()
 
-    assert small == large == 4 * 5  # per fresh app: state, repositories, languages, contributors, extras
+    assert small == large == 4 * 6  # per fresh app: state, extras, repositories, languages, people, contributions
 
 
 def test_a_cached_answer_runs_no_query_at_all(engine, make_client, queries):
