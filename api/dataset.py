@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -25,6 +26,7 @@ from shared.models import (
 
 PERSON_COLUMNS = ("id", "login", "avatar_url", "html_url", "type")  # a Contribution's fields before its count
 STREAMED_ROWS = 2000  # contributions are read this many at a time, never all at once
+EMPTY = array("q")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class LanguageShare:
 
 
 class Contribution(NamedTuple):
-    """One person's contributions to one repository (a tuple: 200,000 of them are built per load)."""
+    """One person's contributions to one repository."""
 
     id: int
     login: str
@@ -51,6 +53,29 @@ class Contribution(NamedTuple):
     html_url: str | None
     type: str
     contributions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Contributions:
+    """One repository's contributors, kept compact: an array of (contributor id, contributions)
+    pairs and the people shared by the whole dataset. At 10,000 repositories and 200,000
+    contributions an object per contribution cost a third of the dataset's memory and load time."""
+
+    pairs: array  # id, count, id, count, ...
+    people: Mapping[int, tuple]  # PERSON_COLUMNS by contributor id
+
+    def __len__(self) -> int:
+        return len(self.pairs) // 2
+
+    def counts(self) -> Iterator[tuple[int, int]]:
+        """(contributor id, contributions) pairs, unordered."""
+        pairs = iter(self.pairs)
+        return zip(pairs, pairs)
+
+    def ranked(self) -> tuple[Contribution, ...]:
+        """Most contributions first, then by login."""
+        people = (Contribution(*self.people[cid], count) for cid, count in self.counts())
+        return tuple(sorted(people, key=lambda c: (-c.contributions, c.login.lower())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +111,15 @@ class RepoView:
     updated_at: datetime | None
     pushed_at: datetime | None
     contributors_status: str
-    contributors: tuple[Contribution, ...] | None  # None: GitHub would not list them
+    contributions: Contributions | None  # None: GitHub would not list them
+
+    @property
+    def contributors(self) -> tuple[Contribution, ...] | None:
+        return None if self.contributions is None else self.contributions.ranked()
 
     @property
     def contributors_count(self) -> int | None:
-        return None if self.contributors is None else len(self.contributors)
+        return None if self.contributions is None else len(self.contributions)
 
 
 @dataclass(frozen=True)
@@ -188,11 +217,11 @@ def build_dataset(
     languages_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for repository_id, name, size in language_rows:
         languages_of[repository_id].append((name, size))
-    person_of = {person[0]: tuple(person) for person in people}
-    contributions_of: dict[int, list[Contribution]] = defaultdict(list)
+    person_of = MappingProxyType({person[0]: tuple(person) for person in people})
+    pairs_of: dict[int, array] = defaultdict(lambda: array("q"))
     for partition in _partitions(contributor_rows):
         for repository_id, contributor_id, contributions in partition:
-            contributions_of[repository_id].append(Contribution(*person_of[contributor_id], contributions))
+            pairs_of[repository_id].extend((contributor_id, contributions))
 
     published_ids = {repository.id for repository in repositories}
     extras_by_id = {extra.repository_id: extra for extra in extras if extra.repository_id is not None}
@@ -204,13 +233,14 @@ def build_dataset(
         extra = extras_by_id.get(repository.id) or extras_by_name.get(repository.full_name.lower())
         if extra is not None and extra.hidden:
             continue
-        views.append(_repo_view(repository, extra, languages_of[repository.id], contributions_of[repository.id]))
+        contributions = Contributions(pairs_of.pop(repository.id, EMPTY), person_of)
+        views.append(_repo_view(repository, extra, languages_of[repository.id], contributions))
     views.sort(key=curated_order)
     return Dataset(
         version=version,
         repositories=tuple(views),
         languages=_language_totals(views),
-        contributors=_contributor_totals(views),
+        contributors=_contributor_totals(views, person_of),
         by_full_name=MappingProxyType({view.full_name.lower(): view for view in views}),
     )
 
@@ -236,16 +266,13 @@ def _percent(part: int, whole: int) -> float:
     return round(part * 100 / whole, 2) if whole else 0.0
 
 
-def _repo_view(repository: Repository | Row, extra: RepositoryExtra | None, languages, contributions) -> RepoView:
+def _repo_view(repository: Repository | Row, extra: RepositoryExtra | None, languages,
+               contributions: Contributions) -> RepoView:
     total = sum(size for _, size in languages)
     shares = tuple(
         LanguageShare(name, size, _percent(size, total))
         for name, size in sorted(languages, key=lambda pair: (-pair[1], pair[0].lower()))
     )
-    if repository.contributors_status == "unavailable":
-        contributors = None
-    else:
-        contributors = tuple(sorted(contributions, key=lambda c: (-c.contributions, c.login.lower())))
     description = repository.description
     if extra is not None and extra.description is not None:
         description = extra.description
@@ -279,7 +306,7 @@ def _repo_view(repository: Repository | Row, extra: RepositoryExtra | None, lang
         updated_at=repository.updated_at,
         pushed_at=repository.pushed_at,
         contributors_status=repository.contributors_status,
-        contributors=contributors,
+        contributions=None if repository.contributors_status == "unavailable" else contributions,
     )
 
 
@@ -297,25 +324,15 @@ def _language_totals(views: list[RepoView]) -> tuple[LanguageTotal, ...]:
     )
 
 
-def _contributor_totals(views: list[RepoView]) -> tuple[ContributorTotal, ...]:
-    people: dict[int, Contribution] = {}
+def _contributor_totals(views: list[RepoView], people: Mapping[int, tuple]) -> tuple[ContributorTotal, ...]:
     contributions: dict[int, int] = defaultdict(int)
     repositories: dict[int, int] = defaultdict(int)
     for view in views:
-        for contribution in view.contributors or ():
-            people[contribution.id] = contribution
-            contributions[contribution.id] += contribution.contributions
-            repositories[contribution.id] += 1
+        for contributor_id, count in view.contributions.counts() if view.contributions is not None else ():
+            contributions[contributor_id] += count
+            repositories[contributor_id] += 1
     totals = (
-        ContributorTotal(
-            person.id,
-            person.login,
-            person.avatar_url,
-            person.html_url,
-            person.type,
-            contributions[person.id],
-            repositories[person.id],
-        )
-        for person in people.values()
+        ContributorTotal(*people[contributor_id], contributions[contributor_id], repositories[contributor_id])
+        for contributor_id in contributions
     )
     return tuple(sorted(totals, key=lambda t: (-t.contributions, t.login.lower(), t.id)))
