@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from sys import intern
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -216,7 +217,7 @@ def build_dataset(
     """
     languages_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for repository_id, name, size in language_rows:
-        languages_of[repository_id].append((name, size))
+        languages_of[repository_id].append((intern(name), size))
     person_of = MappingProxyType({person[0]: tuple(person) for person in people})
     pairs_of: dict[int, array] = defaultdict(lambda: array("q"))
     for partition in _partitions(contributor_rows):
@@ -262,6 +263,11 @@ def curated_order(repo: RepoView) -> tuple:
     )
 
 
+def _shared(text: str | None) -> str | None:
+    """One copy of a value many repositories have (an owner, a licence, "main"), not one each."""
+    return None if text is None else intern(text)
+
+
 def _percent(part: int, whole: int) -> float:
     return round(part * 100 / whole, 2) if whole else 0.0
 
@@ -278,7 +284,7 @@ def _repo_view(repository: Repository | Row, extra: RepositoryExtra | None, lang
         description = extra.description
     return RepoView(
         id=repository.id,
-        owner=repository.owner_login,
+        owner=_shared(repository.owner_login),
         name=repository.name,
         full_name=repository.full_name,
         description=description,
@@ -286,9 +292,9 @@ def _repo_view(repository: Repository | Row, extra: RepositoryExtra | None, lang
         homepage=repository.homepage or None,
         demo_url=extra.demo_url if extra is not None else None,
         video_urls=tuple(extra.video_urls or ()) if extra is not None else (),
-        language=repository.language,
+        language=_shared(repository.language),
         languages=shares,
-        topics=tuple(repository.topics or ()),
+        topics=tuple(map(intern, repository.topics or ())),
         stars=repository.stargazers_count,
         forks=repository.forks_count,
         watchers=repository.watchers_count,
@@ -296,16 +302,16 @@ def _repo_view(repository: Repository | Row, extra: RepositoryExtra | None, lang
         fork=repository.fork,
         archived=repository.archived,
         private=repository.private,
-        visibility=repository.visibility,
+        visibility=_shared(repository.visibility),
         featured=bool(extra.featured) if extra is not None else False,
         sort_order=extra.sort_order if extra is not None else None,
-        license_spdx_id=repository.license_spdx_id,
-        license_name=repository.license_name,
-        default_branch=repository.default_branch,
+        license_spdx_id=_shared(repository.license_spdx_id),
+        license_name=_shared(repository.license_name),
+        default_branch=_shared(repository.default_branch),
         created_at=repository.created_at,
         updated_at=repository.updated_at,
         pushed_at=repository.pushed_at,
-        contributors_status=repository.contributors_status,
+        contributors_status=_shared(repository.contributors_status),
         contributions=None if repository.contributors_status == "unavailable" else contributions,
     )
 
