@@ -11,7 +11,7 @@ from sys import intern
 from types import MappingProxyType
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, Result, Row, select
+from sqlalchemy import Connection, Engine, Row, select
 from sqlalchemy.orm import Session
 
 from shared.models import (
@@ -27,7 +27,7 @@ from shared.models import (
 
 PERSON_COLUMNS = ("id", "login", "avatar_url", "html_url", "type")  # a Contribution's fields before its count
 STREAMED_ROWS = 2000  # contributions are read this many at a time, never all at once
-EMPTY = array("q")
+NO_PAIRS = array("q")  # shared by every repository without contributors; never written to
 
 
 @dataclass(frozen=True)
@@ -195,11 +195,11 @@ def load_dataset(engine: Engine) -> Dataset:
             )
         ).all()
         people = rows.execute(select(*(getattr(Contributor, column) for column in PERSON_COLUMNS))).all()
-        contributor_rows = rows.execute(
+        contributions = rows.execute(
             select(RepositoryContributor.repository_id, RepositoryContributor.contributor_id,
                    RepositoryContributor.contributions).execution_options(yield_per=STREAMED_ROWS)
-        )
-        return build_dataset(version, repositories, language_rows, people, contributor_rows, extras)
+        ).partitions()
+        return build_dataset(version, repositories, language_rows, people, contributions, extras)
 
 
 def build_dataset(
@@ -207,22 +207,22 @@ def build_dataset(
     repositories: Sequence[Repository | Row],
     language_rows: Sequence[tuple[int, str, int]],
     people: Sequence[tuple[int, str, str | None, str | None, str]],
-    contributor_rows: Iterable[tuple[int, int, int]],
+    contributions: Iterable[Sequence[tuple[int, int, int]]],
     extras: Sequence[RepositoryExtra],
 ) -> Dataset:
     """Join the rows in memory: extras applied, hidden repositories dropped, totals computed.
 
-    `people` are contributors as PERSON_COLUMNS; `contributor_rows` (repository id, contributor
-    id, contributions) are read once.
+    `people` are contributors as PERSON_COLUMNS; `contributions` come in chunks of (repository
+    id, contributor id, contributions), read once.
     """
     languages_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for repository_id, name, size in language_rows:
         languages_of[repository_id].append((intern(name), size))
     person_of = MappingProxyType({person[0]: tuple(person) for person in people})
     pairs_of: dict[int, array] = defaultdict(lambda: array("q"))
-    for partition in _partitions(contributor_rows):
-        for repository_id, contributor_id, contributions in partition:
-            pairs_of[repository_id].extend((contributor_id, contributions))
+    for chunk in contributions:
+        for repository_id, contributor_id, count in chunk:
+            pairs_of[repository_id].extend((contributor_id, count))
 
     published_ids = {repository.id for repository in repositories}
     extras_by_id = {extra.repository_id: extra for extra in extras if extra.repository_id is not None}
@@ -234,8 +234,8 @@ def build_dataset(
         extra = extras_by_id.get(repository.id) or extras_by_name.get(repository.full_name.lower())
         if extra is not None and extra.hidden:
             continue
-        contributions = Contributions(pairs_of.pop(repository.id, EMPTY), person_of)
-        views.append(_repo_view(repository, extra, languages_of[repository.id], contributions))
+        pairs = Contributions(pairs_of.pop(repository.id, NO_PAIRS), person_of)
+        views.append(_repo_view(repository, extra, languages_of[repository.id], pairs))
     views.sort(key=curated_order)
     return Dataset(
         version=version,
@@ -244,11 +244,6 @@ def build_dataset(
         contributors=_contributor_totals(views, person_of),
         by_full_name=MappingProxyType({view.full_name.lower(): view for view in views}),
     )
-
-
-def _partitions(rows: Iterable) -> Iterable[Sequence]:
-    """A streamed result a chunk at a time (row by row costs SQLAlchemy a Python call per row)."""
-    return rows.partitions() if isinstance(rows, Result) else (rows,)
 
 
 def curated_order(repo: RepoView) -> tuple:
