@@ -50,5 +50,6 @@ def test_a_first_sync_needing_three_windows_completes_with_the_worker(empty_db_u
             statuses = list(session.scalars(select(SyncRun.status).order_by(SyncRun.id)))
     finally:
         engine.dispose()
-    assert len(statuses) >= 3 and statuses[-1] == "success" and set(statuses[:-1]) == {"failed"}
+    assert worker.count("sync failed") >= 2  # three windows: at least two runs stopped by the limit
+    assert statuses[-1] == "success" and "success" not in statuses[:-1]
     assert minimum <= fake.points_spent <= 1.05 * minimum
