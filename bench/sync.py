@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scale import peak_rss_mb  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 
 OWNER = "alice"
@@ -38,7 +39,7 @@ def rest_minimum(fake: FakeGitHub) -> tuple[int, int]:
     return pages + len(public) + contributor_pages, 1
 
 
-def run_once_with_rusage(database: Path, fake: FakeGitHub, workers: int) -> dict:
+def run_once_measured(database: Path, fake: FakeGitHub, workers: int) -> dict:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SYNC_", "DATABASE_"))},
         "DATABASE_URL": f"sqlite:///{database}",
@@ -51,8 +52,7 @@ def run_once_with_rusage(database: Path, fake: FakeGitHub, workers: int) -> dict
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "syncer", "once"], env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        rss_mb = peak_rss_mb(process)
         wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
@@ -64,7 +64,7 @@ def run_once_with_rusage(database: Path, fake: FakeGitHub, workers: int) -> dict
         "points": int(re.search(r"(\d+) points spent", stdout).group(1)),
         "sync": float(re.search(r"in ([\d.]+) s", stdout).group(1)),
         "wall": wall,
-        "rss_mb": usage.ru_maxrss / 1024,
+        "rss_mb": rss_mb,
     }
 
 
@@ -73,9 +73,9 @@ def bench_size(n: int, latency: float, workers: int) -> dict:
         fake.populate(owners=[OWNER], n=n, seed=7)
         minimum, lookups = rest_minimum(fake)
         fake.latency = latency
-        first = run_once_with_rusage(Path(tmp) / "a.db", fake, workers)
-        repeat = run_once_with_rusage(Path(tmp) / "a.db", fake, workers)
-        single = run_once_with_rusage(Path(tmp) / "b.db", fake, 1)
+        first = run_once_measured(Path(tmp) / "a.db", fake, workers)
+        repeat = run_once_measured(Path(tmp) / "a.db", fake, workers)
+        single = run_once_measured(Path(tmp) / "b.db", fake, 1)
     return {"n": n, "minimum": minimum, "lookups": lookups, "first": first, "repeat": repeat, "single": single}
 
 

@@ -482,6 +482,7 @@ class FakeGitHub:
         self._points_spent = 0
         self._limit = rate_limit
         self._remaining = rate_limit
+        self._window = RATE_LIMIT_WINDOW
         self._reset_at = time.time() + RATE_LIMIT_WINDOW
         self._graphql_limit = rate_limit
         self._graphql_remaining = rate_limit
@@ -738,11 +739,27 @@ class FakeGitHub:
 
     # ----------------------------------------------------------------- rate limit and faults
 
-    def set_rate_limit(self, remaining: int, reset_in_seconds: float = RATE_LIMIT_WINDOW) -> None:
-        """Set the remaining points; the bucket refills to the limit ``reset_in_seconds`` from now."""
+    def set_rate_limit(
+        self,
+        remaining: int,
+        reset_in_seconds: float | None = None,
+        *,
+        limit: int | None = None,
+        window_seconds: float | None = None,
+    ) -> None:
+        """Set the remaining points; the bucket refills to the limit ``reset_in_seconds`` from now
+        (default: one window), then again every window.
+
+        ``limit`` changes what a refill gives (default: as before, 5000 unless given to the
+        constructor); ``window_seconds`` the length of a window (default: as before, an hour).
+        """
         with self._lock:
+            if limit is not None:
+                self._limit = limit
+            if window_seconds is not None:
+                self._window = window_seconds
             self._remaining = remaining
-            self._reset_at = time.time() + reset_in_seconds
+            self._reset_at = time.time() + (self._window if reset_in_seconds is None else reset_in_seconds)
 
     def fail(self, path_regex: str, kind: str, times: int | None = 1, **opts) -> None:
         """Queue a fault for the next ``times`` requests (None: forever) whose path matches.
@@ -1122,7 +1139,7 @@ class FakeGitHub:
     def _refill_if_due(self) -> None:
         if time.time() >= self._reset_at:
             self._remaining = self._limit
-            self._reset_at = time.time() + RATE_LIMIT_WINDOW
+            self._reset_at = time.time() + self._window
 
     def _rate_headers(self) -> dict[str, str]:
         return {
@@ -1848,6 +1865,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--base-path", default="")
     parser.add_argument("--rate-limit", type=int, default=5000)
+    parser.add_argument("--rate-limit-window", type=float, default=RATE_LIMIT_WINDOW, help="seconds between refills")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -1861,6 +1879,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         verbose=args.verbose,
     ).start()
+    fake.set_rate_limit(args.rate_limit, window_seconds=args.rate_limit_window)
     if args.repos:
         fake.populate(owners=[o.strip() for o in args.owners.split(",") if o.strip()], n=args.repos, seed=args.seed)
     print(f"READY {fake.url}", flush=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -35,6 +38,20 @@ def run_syncer(*args: str, env: dict[str, str], timeout: float = 120, cwd: Path 
         text=True,
         timeout=timeout,
     )
+
+
+def start_once(env: dict[str, str]) -> subprocess.Popen:
+    """`syncer once` as a subprocess that the test may signal."""
+    return subprocess.Popen([sys.executable, "-m", "syncer", "once"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_requests(fake, count: int, timeout: float = 20) -> None:
+    """Until the fake GitHub has answered `count` requests."""
+    deadline = time.monotonic() + timeout
+    while len(fake.requests) < count:
+        assert time.monotonic() < deadline, "the sync did not get going"
+        time.sleep(0.02)
 
 
 def dump_dataset(engine) -> dict:
@@ -123,3 +140,22 @@ def stored_repositories(engine) -> dict[int, dict]:
             }
             for r in repos
         }
+
+
+def rest_minimum(truth: list[dict], owners: Iterable[str], per_page: int = 100) -> int:
+    """The fewest points a first sync of `owners` can spend with a token, from the fake's ground truth.
+
+    One lookup per owner, every page of each owner's list (an organisation lists its private and
+    internal repositories to a token, a user's list only its public ones), then for each public
+    repository one languages call, every contributors page (one for a 204 or a 403) and its README.
+    """
+    wanted = {owner.lower() for owner in owners}
+    mine = [repo for repo in truth if repo["owner"]["login"].lower() in wanted]
+    public = [repo for repo in mine if repo["visibility"] == "public"]
+    lists = 0
+    for owner in wanted:
+        listed = [r for r in mine if r["owner"]["login"].lower() == owner
+                  and (r["owner"]["type"] == "Organization" or r["visibility"] == "public")]
+        lists += max(1, math.ceil(len(listed) / per_page))
+    contributor_pages = sum(max(1, math.ceil(len(repo["contributors"]) / per_page)) for repo in public)
+    return len(wanted) + lists + 2 * len(public) + contributor_pages

@@ -138,6 +138,22 @@ def test_rate_limit_exhaustion_then_refill(gh, http):
     assert refilled.headers["X-RateLimit-Resource"] == "core"
 
 
+def test_a_small_limit_refills_every_short_window(gh, http):
+    gh.add_owner("alice")
+    gh.set_rate_limit(2, limit=2, window_seconds=0.5)
+    answers = [http.get(f"{gh.url}/users/alice", headers=TOKEN) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 403]
+    assert answers[0].headers["X-RateLimit-Limit"] == "2"
+    first_reset = int(answers[2].headers["X-RateLimit-Reset"])
+
+    time.sleep(0.6)
+    refilled = [http.get(f"{gh.url}/users/alice", headers=TOKEN) for _ in range(3)]
+    assert [a.status_code for a in refilled] == [200, 200, 403]
+    assert refilled[0].headers["X-RateLimit-Remaining"] == "1"
+    assert first_reset <= int(refilled[2].headers["X-RateLimit-Reset"]) <= time.time() + 1.5
+    assert gh.points_spent == 4
+
+
 @pytest.mark.parametrize(
     ("kind", "status", "message"),
     [("500", 500, "Server Error"), ("404", 404, "Not Found"), ("451", 451, "Repository access blocked")],

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from sqlalchemy import select
@@ -14,19 +11,9 @@ from sqlalchemy.orm import Session
 from shared import migrate
 from shared.db import make_engine
 from shared.models import SyncLock, SyncRun
-from tests.helpers import ROOT, dump_dataset, expected_repositories, run_syncer, stored_repositories, syncer_env
-
-
-def start_once(env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "syncer", "once"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for_requests(fake, count: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while len(fake.requests) < count:
-        assert time.monotonic() < deadline, "the sync did not get going"
-        time.sleep(0.02)
+from tests.helpers import (
+    dump_dataset, expected_repositories, run_syncer, start_once, stored_repositories, syncer_env, wait_for_requests,
+)
 
 
 def test_sigkill_mid_sync_keeps_the_dataset_and_the_next_run_takes_over_at_once(fake, engine, db_url):
