@@ -25,7 +25,6 @@ def next_syncs(lines: list[str]) -> list[datetime]:
 
 
 @pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
-@pytest.mark.xfail(strict=True, reason="needs the worker's retry after the reset (integrator)")
 def test_a_first_sync_needing_three_windows_completes_with_the_worker(empty_db_url, fake, start_worker):
     truth = fake.snapshot()
     minimum = rest_minimum(truth, ["alice"])
