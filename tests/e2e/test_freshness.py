@@ -258,6 +258,23 @@ def test_a_request_that_keeps_failing_is_retried_with_backoff_then_given_up_and_
 
 
 @SQLITE
+def test_a_request_taken_with_one_that_keeps_failing_is_still_done(product):
+    product.start_worker()
+    product.fake.fail(r"^/repositories/1002$", "500", times=None)
+    name = product.full_name(1003)
+    product.fake.update_repo(1003, languages={"Nim": 321})
+    product.fake.push(1003)
+    for repo_id in (1002, 1003):  # one burst: taken as one targeted sync
+        assert product.hooks.send(product.hooks.push(repo_id)).status_code == 202
+
+    wait_until(lambda: product.languages(name) == {"Nim": 321}, 15, "the healthy repository's push showing")
+    wait_until(lambda: {r.repository_id: r.status for r in requests_of(product.engine)}.get(1003) == "done", 5,
+               "the healthy request being done")
+    broken = next(r for r in requests_of(product.engine) if r.repository_id == 1002)
+    assert broken.status == "pending" and broken.attempts == 1 and "500" in broken.last_error
+
+
+@SQLITE
 def test_the_receiver_stays_responsive_under_1000_deliveries_while_syncs_run(product):
     product.fake.latency = 0.05  # each sync takes a while: the flood meets them running
     worker = product.start_worker()
