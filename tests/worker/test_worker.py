@@ -111,7 +111,7 @@ def test_time_zone_defaults_to_the_machines(db_url, engine, fake, start_worker):
     del env["SYNC_TIMEZONE"]
     worker = start_worker(env)
     started = worker.wait_for("scheduler started")
-    assert started.endswith("02:00-05:00 Europe/Oslo") and (" CET;" in started or " CEST;" in started)
+    assert "daily window 02:00-05:00 Europe/Oslo;" in started and (" CET;" in started or " CEST;" in started)
     assert worker.stop()[0] == 0
 
 
@@ -165,7 +165,7 @@ def test_a_run_missed_while_frozen_is_logged_and_tomorrow_planned(db_url, engine
     worker.process.send_signal(signal.SIGSTOP)
     time.sleep((closes - datetime.now(opens.tzinfo)).total_seconds() + 2)
     worker.process.send_signal(signal.SIGCONT)
-    assert "the sync due at" in worker.wait_for("was missed")
+    assert "was missed" in worker.wait_for("the sync due at")  # the other jobs' missed turns are logged too
     assert opens + timedelta(days=1) <= logged_time(worker.wait_for(": next sync at")) < closes + timedelta(days=1)
     status, _ = worker.stop()
     assert status == 0, worker.log
