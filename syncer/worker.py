@@ -70,6 +70,13 @@ class FirstSync:
     reason: str  # for the start-up log line; "" when it is simply the next window
 
 
+def targeted_plan(refreshes: list[Refresh]) -> Plan:
+    """One targeted sync for these refreshes: their repositories, and the owners asked for whole."""
+    targets = tuple(Target(r.owner_login, r.repository_id, r.full_name) for r in refreshes if not r.whole_owner)
+    owners = tuple(dict.fromkeys(r.owner_login for r in refreshes if r.whole_owner))
+    return Plan.targeted(targets, owners)
+
+
 def run_worker(engine: Engine, github: GitHubSettings, schedule: ScheduleSettings) -> None:
     """Run the worker until SIGTERM or SIGINT."""
     Worker(engine, github, schedule).work()
@@ -191,7 +198,8 @@ class Worker:
         self.run_sync(Plan.refresh(self.github), "refresh", wait=False)
 
     def take_requests(self) -> None:
-        """The refresh requests webhooks recorded: one targeted sync for all that are due."""
+        """The refresh requests webhooks recorded: one targeted sync for all that are due; when it
+        fails and took several, each is synced alone, so only those that fail by themselves wait."""
         if self.stop.is_set():
             return
         try:
@@ -208,11 +216,16 @@ class Worker:
         self.finish_requests([refresh for refresh in due if refresh not in ours], None)
         if not ours:
             return
-        targets = tuple(Target(r.owner_login, r.repository_id, r.full_name) for r in ours if not r.whole_owner)
-        owners = tuple(dict.fromkeys(r.owner_login for r in ours if r.whole_owner))
-        report = self.run_sync(Plan.targeted(targets, owners), "webhook", wait=False)
-        if report is not None and report.status is not RunStatus.ABANDONED:
+        report = self.run_sync(targeted_plan(ours), "webhook", wait=False)
+        if report is None or report.status is RunStatus.ABANDONED:
+            return
+        if report.ok or len(ours) == 1:
             self.finish_requests(ours, report)
+            return
+        for refresh in ours:  # one failing repository must not hold back the others taken with it
+            alone = self.run_sync(targeted_plan([refresh]), "webhook", wait=False)
+            if alone is not None and alone.status is not RunStatus.ABANDONED:
+                self.finish_requests([refresh], alone)
 
     def run_sync(self, plan: Plan, trigger: str, *, wait: bool) -> RunReport | None:
         """One sync under both locks; None when it did not run (stopping, or another sync runs)."""
