@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
 
@@ -161,11 +162,22 @@ def test_the_message_of_a_too_long_wait_names_the_limit_and_says_to_run_again():
         policy().classify(403, headers, "", limited=0, now=NOW)
     assert str(error.value).startswith("GitHub primary rate limit reached; it resets at ")
     assert str(error.value).endswith("; run again after that")
-    with pytest.raises(RateLimited, match="^GitHub secondary rate limit hit 5 times in a row; run again later$"):
+    with pytest.raises(RateLimited, match="^GitHub secondary rate limit hit 5 times in a row; run again later$") as again:
         policy(max_attempts=4).classify(429, {"Retry-After": "1"}, "", limited=4, now=NOW)
+    assert again.value.resume_at == datetime.fromtimestamp(NOW + 1, timezone.utc)
 
 
-def test_a_retry_after_date_without_a_zone_is_utc_and_one_past_is_no_wait():
+@pytest.fixture
+def far_from_utc(monkeypatch):
+    """The process's local zone five hours behind UTC, so a date read as local time would show."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_retry_after_date_without_a_zone_is_utc_and_one_past_is_no_wait(far_from_utc):
     assert parse_retry_after("Thu, 15 Jan 2027 08:00:30 -0000", datetime(2027, 1, 15, 8, tzinfo=timezone.utc)
                              .timestamp()) == 30
     assert parse_retry_after("Thu, 15 Jan 2027 08:00:00 GMT", datetime(2027, 1, 15, 9, tzinfo=timezone.utc)
