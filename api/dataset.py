@@ -261,11 +261,6 @@ def load_dataset(engine: Engine) -> Dataset:
                     Language, Language.id == RepositoryLanguage.language_id
                 )
             ).all(),
-            people=core.execute(select(*(getattr(Contributor, column) for column in PERSON_COLUMNS))).all(),
-            contributions=core.execute(
-                select(RepositoryContributor.repository_id, RepositoryContributor.contributor_id,
-                       RepositoryContributor.contributions).execution_options(yield_per=STREAMED_ROWS)
-            ).partitions(),
             extras=session.execute(select(RepositoryExtra)).scalars().all(),
             owners=session.execute(select(Owner)).scalars().all(),
             pins=session.execute(select(Pin.owner_id, Pin.repository_id).order_by(Pin.owner_id, Pin.position)).all(),
@@ -273,6 +268,12 @@ def load_dataset(engine: Engine) -> Dataset:
                 select(Readme.repository_id, Readme.html).where(Readme.html.is_not(None))
             ).all(),
             releases=session.execute(select(Release)).scalars().all(),
+            people=core.execute(select(*(getattr(Contributor, column) for column in PERSON_COLUMNS))).all(),
+            # Last: MariaDB streams it on an unbuffered cursor, which no other query may interrupt.
+            contributions=core.execute(
+                select(RepositoryContributor.repository_id, RepositoryContributor.contributor_id,
+                       RepositoryContributor.contributions).execution_options(yield_per=STREAMED_ROWS)
+            ).partitions(),
         )
         return build_dataset(version, rows)
 

@@ -1,10 +1,13 @@
 """Benchmark `syncer once` against a fake GitHub with per-request latency.
 
-For each size n it runs, as real `syncer once` processes on a fresh SQLite database:
-a first sync (default workers), a repeat sync with no upstream change, and the first sync
-again with 1 worker. It prints requests, rate-limit points, wall time and peak RSS, and checks
-the targets: requests <= the REST minimum, 0 points on a repeat, wall time <= 1.3 x
-(requests x latency / workers), peak RSS < 150 MB at n = 1000.
+For each size n it runs, as real `syncer once` processes on a fresh SQLite database, with the
+content on (profiles, pins, READMEs, releases, social images, colours): a first sync (default
+workers), a repeat sync with no upstream change, a repeat as the nightly run makes it
+(`--recheck`: every repository asked again, and the pins), and the first sync again with 1
+worker. It prints requests, REST points, GraphQL queries and points, wall time and peak RSS, and
+checks the targets: requests <= the REST minimum plus the GraphQL queries, 0 REST points and no
+GraphQL query on a repeat, only the pins (1 point per owner) on the nightly repeat, wall time <=
+1.3 x (requests x latency / workers), peak RSS < 150 MB at n = 1000.
 
     python bench/sync.py                       # n = 50, 200, 1000; 100 ms latency
     python bench/sync.py --sizes 50 --latency 0.05
@@ -32,14 +35,14 @@ OWNER = "alice"
 
 
 def rest_minimum(fake: FakeGitHub) -> tuple[int, int]:
-    """(list pages + one languages call per repository + contributor pages, owner lookups)."""
+    """(list pages + one languages and one README call per repository + contributor pages, owner lookups)."""
     public = [r for r in fake.snapshot() if not r["private"] and r["visibility"] == "public"]
     pages = max(1, math.ceil(len(public) / 100))
     contributor_pages = sum(max(1, math.ceil(len(r["contributors"]) / 100)) for r in public)
-    return pages + len(public) + contributor_pages, 1
+    return pages + 2 * len(public) + contributor_pages, 1
 
 
-def run_once_measured(database: Path, fake: FakeGitHub, workers: int) -> dict:
+def run_once_measured(database: Path, fake: FakeGitHub, workers: int, *args: str) -> dict:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SYNC_", "DATABASE_"))},
         "DATABASE_URL": f"sqlite:///{database}",
@@ -51,7 +54,7 @@ def run_once_measured(database: Path, fake: FakeGitHub, workers: int) -> dict:
     }
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "syncer", "once"], env=env, stdout=out, stderr=err)
+        process = subprocess.Popen([sys.executable, "-m", "syncer", "once", *args], env=env, stdout=out, stderr=err)
         rss_mb = peak_rss_mb(process)
         wall = time.perf_counter() - started
         out.seek(0)
@@ -59,10 +62,13 @@ def run_once_measured(database: Path, fake: FakeGitHub, workers: int) -> dict:
         stdout, stderr = out.read(), err.read()
     if process.returncode != 0:
         raise SystemExit(f"syncer once failed:\n{stdout}\n{stderr}")
+    graphql = re.search(r"GraphQL: (\d+) queries, (\d+) points", stdout)
     return {
-        "requests": int(re.search(r"requests: (\d+)", stdout).group(1)),
+        "requests": int(re.search(r"(\d+) requests \(", stdout).group(1)),
         "points": int(re.search(r"(\d+) points spent", stdout).group(1)),
-        "sync": float(re.search(r"in ([\d.]+) s", stdout).group(1)),
+        "graphql": int(graphql.group(1)) if graphql else 0,
+        "graphql_points": int(graphql.group(2)) if graphql else 0,
+        "sync": float(re.search(r" in ([\d.]+) s", stdout).group(1)),
         "wall": wall,
         "rss_mb": rss_mb,
     }
@@ -75,8 +81,10 @@ def bench_size(n: int, latency: float, workers: int) -> dict:
         fake.latency = latency
         first = run_once_measured(Path(tmp) / "a.db", fake, workers)
         repeat = run_once_measured(Path(tmp) / "a.db", fake, workers)
+        nightly = run_once_measured(Path(tmp) / "a.db", fake, workers, "--recheck")
         single = run_once_measured(Path(tmp) / "b.db", fake, 1)
-    return {"n": n, "minimum": minimum, "lookups": lookups, "first": first, "repeat": repeat, "single": single}
+    return {"n": n, "minimum": minimum, "lookups": lookups, "first": first, "repeat": repeat, "nightly": nightly,
+            "single": single}
 
 
 def main() -> None:
@@ -87,8 +95,8 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"fake GitHub latency {args.latency * 1000:.0f} ms/request, {args.workers} workers, SQLite, token set\n")
-    header = (f"{'n':>5} {'run':<14} {'requests':>8} {'minimum':>8} {'points':>6} {'sync s':>7} "
-              f"{'budget s':>8} {'RSS MB':>7}")
+    header = (f"{'n':>5} {'run':<15} {'requests':>8} {'minimum':>8} {'points':>6} {'GraphQL':>7} {'GQL pts':>7} "
+              f"{'sync s':>7} {'budget s':>8} {'RSS MB':>7}")
     print(header)
     print("-" * len(header))
     failures = []
@@ -96,22 +104,30 @@ def main() -> None:
         r = bench_size(n, args.latency, args.workers)
         minimum = r["minimum"] + r["lookups"]
         for label, run, workers in (("first", r["first"], args.workers), ("repeat", r["repeat"], args.workers),
+                                    ("repeat, nightly", r["nightly"], args.workers),
                                     ("first, 1 wkr", r["single"], 1)):
-            first_kind = label != "repeat"
+            first_kind = label.startswith("first")
             budget = f"{1.3 * run['requests'] * args.latency / workers:.2f}" if first_kind else "-"
-            print(f"{n:>5} {label:<14} {run['requests']:>8} {minimum if first_kind else '-':>8} "
-                  f"{run['points']:>6} {run['sync']:>7.2f} {budget:>8} {run['rss_mb']:>7.1f}")
+            print(f"{n:>5} {label:<15} {run['requests']:>8} {minimum if first_kind else '-':>8} "
+                  f"{run['points']:>6} {run['graphql']:>7} {run['graphql_points']:>7} {run['sync']:>7.2f} "
+                  f"{budget:>8} {run['rss_mb']:>7.1f}")
         ratio = r["single"]["sync"] / r["first"]["sync"]
         print(f"{n:>5} speed-up of {args.workers} workers over 1: {ratio:.2f}x\n")
-        if r["first"]["requests"] > minimum:
-            failures.append(f"n={n}: first sync made {r['first']['requests']} requests > minimum {minimum}")
-        if r["repeat"]["points"] != 0:
-            failures.append(f"n={n}: repeat sync spent {r['repeat']['points']} points")
+        if r["first"]["requests"] > minimum + r["first"]["graphql"]:
+            failures.append(f"n={n}: first sync made {r['first']['requests']} requests > minimum {minimum} "
+                            f"+ {r['first']['graphql']} GraphQL queries")
+        if r["repeat"]["points"] != 0 or r["repeat"]["graphql"] != 0:
+            failures.append(f"n={n}: repeat sync spent {r['repeat']['points']} points, "
+                            f"{r['repeat']['graphql']} GraphQL queries")
+        if r["nightly"]["points"] != 0 or r["nightly"]["graphql_points"] != r["lookups"]:
+            failures.append(f"n={n}: nightly repeat spent {r['nightly']['points']} REST points and "
+                            f"{r['nightly']['graphql_points']} GraphQL points (target 0 and 1 per owner)")
         if r["first"]["sync"] > 1.3 * r["first"]["requests"] * args.latency / args.workers:
             failures.append(f"n={n}: first sync took {r['first']['sync']:.1f} s, over budget")
         if n >= 1000 and r["first"]["rss_mb"] >= 150:
             failures.append(f"n={n}: peak RSS {r['first']['rss_mb']:.0f} MB >= 150 MB")
-    print("minimum = list pages + one languages call per repository + contributor pages + one owner lookup")
+    print("minimum = list pages + one languages and one README call per repository + contributor pages"
+          " + one owner lookup (REST); GraphQL: pins (one query per owner) and extras (100 repositories a query)")
     print("budget  = 1.3 x requests x latency / workers")
     if failures:
         print("\nTARGETS MISSED:\n  " + "\n  ".join(failures))

@@ -236,6 +236,8 @@ class GitHubClient:
             saved = self.store.body(url) if stored is not None and body else None
             if stored is None or (body and saved is None):
                 raise _Unusable("a 304 for a response no longer stored", unconditional=True)
+            if tag is not None and tag.repository_id is not None and stored.repository_id != tag.repository_id:
+                self.store.retag(url, tag)
             data = saved if text or saved is None else json.loads(saved)
             return Reply(200, data, stored.next_url, not_modified=True)
         if status in allow or status == 204:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, delete, not_, or_, select
+from sqlalchemy import Engine, and_, delete, not_, or_, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,7 @@ class Stored:
 
     etag: str | None
     next_url: str | None
+    repository_id: int | None = None
 
 
 class ResponseStore:
@@ -54,10 +55,10 @@ class ResponseStore:
         self._upsert = _UPSERTS[backend(engine.url)]
         with engine.connect() as connection:
             rows = connection.execute(
-                select(HttpCacheEntry.key, HttpCacheEntry.etag, HttpCacheEntry.next_url)
+                select(HttpCacheEntry.key, HttpCacheEntry.etag, HttpCacheEntry.next_url, HttpCacheEntry.repository_id)
                 .where(HttpCacheEntry.fingerprint == fingerprint)
             )
-            self._known = {key: Stored(etag, next_url) for key, etag, next_url in rows}
+            self._known = {key: Stored(etag, next_url, rid) for key, etag, next_url, rid in rows}
 
     def key(self, url: str) -> str:
         return hashlib.sha256(f"{self.fingerprint}\n{url}".encode()).hexdigest()
@@ -81,7 +82,17 @@ class ResponseStore:
         with self._writer.begin() as connection:
             connection.execute(self._upsert(row))
         with self._lock:
-            self._known[key] = Stored(etag, next_url)
+            self._known[key] = Stored(etag, next_url, row["repository_id"])
+
+    def retag(self, url: str, tag: Tag) -> None:
+        """A stored response now asked for by another repository (two swapped names): it is that one's."""
+        key = self.key(url)
+        with self._writer.begin() as connection:
+            connection.execute(update(HttpCacheEntry).where(HttpCacheEntry.key == key).values(
+                repository_id=tag.repository_id, owner_login=tag.owner.lower() if tag.owner else None))
+        with self._lock:
+            known = self._known[key]
+            self._known[key] = Stored(known.etag, known.next_url, tag.repository_id)
 
     def body(self, url: str) -> str | None:
         with self.engine.connect() as connection:

@@ -114,10 +114,11 @@ def test_github_api_url_and_token_are_read_and_checked():
     assert GitHubSettings.from_env({**OWNER, "GITHUB_TOKEN": "  "}).token is None
 
 
-def test_owners_are_needed_unless_the_command_does_without():
+def test_owners_are_needed():
     assert refusal(GitHubSettings.from_env, {"GITHUB_OWNERS": " , "}) == (
         "GITHUB_OWNERS: expected a comma-separated list of GitHub user or organisation logins")
-    assert GitHubSettings.from_env({}, require_owners=False).owners == ()
+    assert refusal(GitHubSettings.from_env, {}) == (
+        "GITHUB_OWNERS: expected a comma-separated list of GitHub user or organisation logins")
 
 
 def test_settings_come_from_the_process_environment_by_default(monkeypatch):

@@ -108,8 +108,8 @@ def test_a_parameter_given_three_times_says_how_many(client):
 
 def test_unknown_parameters_are_refused_in_one_exact_sentence(client):
     assert error(client.get("/api/v1/repos?colour=red"))["message"] == (
-        "unknown query parameter 'colour'; allowed: owner, language, topic, q, fork, archived, featured, sort, "
-        "order, page, per_page")
+        "unknown query parameter 'colour'; allowed: owner, language, topic, q, fork, archived, featured, pinned, "
+        "sort, order, page, per_page")
     assert error(client.get("/api/v1/languages?page=2"))["message"] == (
         "unknown query parameter 'page'; this endpoint takes no query parameters")
 
