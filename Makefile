@@ -50,8 +50,10 @@ run: $(BIN)/.installed-run
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start release
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port "$${PORT:-8000}" web worker
 
+# Three pytest-xdist workers: most tests wait on real processes and sockets, so three share two cores
+# well (the Nuxt starter's tests keep to one worker: they share one build of it).
 test: $(BIN)/.installed-test graphql-schema nuxt-starter
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 3 --dist loadgroup
 
 $(BIN)/.mutation-installed: $(BIN)/.installed-test
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[run,brotli,test,mutation]"

@@ -278,6 +278,7 @@ def test_a_request_taken_with_one_that_keeps_failing_is_still_done(product):
 def test_the_receiver_stays_responsive_under_1000_deliveries_while_syncs_run(product):
     product.fake.latency = 0.05  # each sync takes a while: the flood meets them running
     worker = product.start_worker()
+    worker.wait_for("scheduler started", timeout=60)  # polling requests before the flood begins
     repos = (1000, 1001, 1002, 1003, 1005)
     deliveries = [product.hooks.push(repos[i % len(repos)]) for i in range(1000)]
     health: list[tuple[int, float]] = []

@@ -94,7 +94,7 @@ def test_a_run_that_waits_out_a_short_reset_completes_in_one_go_for_the_minimum(
     fake.populate(owners=["alice"], n=30)
     minimum = rest_minimum(fake.snapshot(), ["alice"])
     fake.set_rate_limit(25, limit=25, window_seconds=1.0)
-    report = sync(max_rate_limit_wait=5)
+    report = sync(max_rate_limit_wait=5, timeout=10)  # no answer is slow enough to be asked twice
     assert report.ok, report.error
     assert stored_repositories(engine) == expected_repositories(fake.snapshot())
     assert fake.points_spent == minimum == report.points_spent
