@@ -9,7 +9,7 @@ import pytest
 from tests.e2e.load import run_load_while_syncing
 
 pytestmark = pytest.mark.slow
-SECONDS = float(os.environ.get("LOAD_SECONDS", "12"))
+SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
 
 
 @pytest.mark.parametrize("databases", ["sqlite", "postgresql"], indirect=True)

@@ -103,9 +103,3 @@ def browser():
         yield browser
         browser.close()
 
-
-def pytest_collection_modifyitems(items):
-    """With pytest-xdist, the starter's tests share one worker: they share one build of the app."""
-    for item in items:
-        if "tests/frontend/" in str(item.fspath):
-            item.add_marker(pytest.mark.xdist_group("nuxt-starter"))

@@ -9,7 +9,7 @@ import requests
 
 from tests.helpers import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nuxt-starter")]  # one xdist worker: one build
 
 
 # The machine has no internet: avatars and other images from elsewhere get a placeholder.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nuxt-starter")]  # one xdist worker: one build
 
 
 @pytest.mark.parametrize("path", ["/", "/repos/alice/rocket"])

@@ -13,7 +13,7 @@ from tests.frontend.content import DEMO_URL, OWNER_BIO, OWNER_NAME, RELEASE_NAME
 
 GREY = "#8b949e"  # the starter's colour for a language GitHub has none for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nuxt-starter")]  # one xdist worker: one build
 
 
 class Cards(HTMLParser):

@@ -6,7 +6,7 @@ import pytest
 
 from tests.frontend import starter
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nuxt-starter")]  # one xdist worker: one build
 
 COMMITTED = starter.STARTER / "app" / "types" / "portfolio-api.ts"
 
