@@ -51,9 +51,10 @@ run: $(BIN)/.installed-run
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port "$${PORT:-8000}" web worker
 
 # Three pytest-xdist workers: most tests wait on real processes and sockets, so three share two cores
-# well (the Nuxt starter's tests keep to one worker: they share one build of it).
+# well. The Nuxt starter's tests run after them, alone: its build is not to share the machine.
 test: $(BIN)/.installed-test graphql-schema nuxt-starter
-	$(BIN)/python -m pytest -n 3 --dist loadgroup
+	$(BIN)/python -m pytest -n 3 --dist loadgroup --ignore=tests/frontend
+	$(BIN)/python -m pytest tests/frontend
 
 $(BIN)/.mutation-installed: $(BIN)/.installed-test
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[run,brotli,test,mutation]"
