@@ -8,7 +8,6 @@ import selectors
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from shared.models import RefreshRequest, WebhookDelivery
 from tests.fakehooks import PATH, FakeHooks
 from tests.helpers import run_syncer, syncer_env
 from tests.hooks.conftest import SECRET
-from tests.hooks.receiver import ReceiverProcess, free_port
+from tests.hooks.receiver import HealthWatch, ReceiverProcess, flood, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -146,49 +145,17 @@ def test_a_chunked_body_is_cut_off_at_one_mebibyte_with_413(db_url, engine, star
     assert delivery_ids(engine) == set()
 
 
-def flood(hooks: FakeHooks, deliveries, stop: threading.Event | None = None) -> dict[str, int | None]:
-    """Send every delivery from 16 threads; the status each got (None: no answer)."""
-
-    def send(delivery) -> tuple[str, int | None]:
-        if stop is not None and stop.is_set():
-            return delivery.delivery_id, None
-        try:
-            return delivery.delivery_id, hooks.send(delivery, timeout=30).status_code
-        except requests.RequestException:
-            return delivery.delivery_id, None
-
-    with ThreadPoolExecutor(16) as pool:
-        return dict(pool.map(send, deliveries))
-
-
 def test_healthz_stays_responsive_under_a_flood_of_1000_deliveries_and_each_is_recorded(
         db_url, engine, fake, start_receiver):
     receiver = start_receiver(receiver_env(db_url))
     hooks = FakeHooks(fake, SECRET, receiver.url + PATH)
     deliveries = [hooks.push(REPOS[i % len(REPOS)]) for i in range(1000)]
-    health: list[tuple[int, float]] = []
-    done = threading.Event()
-
-    def watch() -> None:
-        with requests.Session() as session:
-            while not done.is_set():
-                started = time.monotonic()
-                status = session.get(receiver.url + "/healthz", timeout=10).status_code
-                health.append((status, time.monotonic() - started))
-                time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
+    with HealthWatch(receiver.url) as health:
         answers = flood(hooks, deliveries)
-    finally:
-        done.set()
-        watcher.join()
 
     assert set(answers.values()) == {202}
     assert delivery_ids(engine) == set(answers) and requested_deliveries(engine) == set(answers)
-    assert len(health) >= 10 and {status for status, _ in health} == {200}
-    assert max(seconds for _, seconds in health) < 2.0, sorted(seconds for _, seconds in health)[-5:]
+    health.assert_responsive()
 
 
 def test_sigkill_mid_flood_loses_no_accepted_delivery(db_url, engine, fake, start_receiver):
