@@ -88,6 +88,13 @@ class DatasetCache:
         finally:
             self._lock.release()
 
+    def recheck(self) -> LoadedGeneration:
+        """Check the database's version now (a request found its generation replaced), waiting for
+        a check another thread has begun."""
+        with self._lock:
+            self._checked_at = float("-inf")
+            return self._refresh()
+
     def rendered(self, key: Hashable) -> Rendered | None:
         """The answer rendered for `key` in the current generation, if it was rendered already."""
         return self.current().responses.get(key)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from array import array
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from sys import intern
 from types import MappingProxyType
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy import Connection, Engine, Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shared.models import (
@@ -28,9 +29,7 @@ from shared.models import (
     RepositoryLanguage,
 )
 
-PERSON_COLUMNS = ("id", "login", "avatar_url", "html_url", "type")  # a Contribution's fields before its count
-STREAMED_ROWS = 2000  # contributions are read this many at a time, never all at once
-NO_PAIRS = array("q")  # shared by every repository without contributors; never written to
+PERSON = (Contributor.id, Contributor.login, Contributor.avatar_url, Contributor.html_url, Contributor.type)
 
 
 @dataclass(frozen=True)
@@ -76,29 +75,6 @@ class Contribution(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Contributions:
-    """One repository's contributors, kept compact: an array of (contributor id, contributions)
-    pairs and the people shared by the whole dataset. At 10,000 repositories and 200,000
-    contributions an object per contribution cost a third of the dataset's memory and load time."""
-
-    pairs: array  # id, count, id, count, ...
-    people: Mapping[int, tuple]  # PERSON_COLUMNS by contributor id
-
-    def __len__(self) -> int:
-        return len(self.pairs) // 2
-
-    def counts(self) -> Iterator[tuple[int, int]]:
-        """(contributor id, contributions) pairs, unordered."""
-        pairs = iter(self.pairs)
-        return zip(pairs, pairs)
-
-    def ranked(self) -> tuple[Contribution, ...]:
-        """Most contributions first, then by login."""
-        people = (Contribution(*self.people[cid], count) for cid, count in self.counts())
-        return tuple(sorted(people, key=lambda c: (-c.contributions, c.login.lower())))
-
-
-@dataclass(frozen=True, slots=True)
 class RepoView:
     """A published, visible repository with its curated extras applied."""
 
@@ -131,20 +107,11 @@ class RepoView:
     updated_at: datetime | None
     pushed_at: datetime | None
     contributors_status: str
-    contributions: Contributions | None  # None: GitHub would not list them
+    contributors_count: int | None  # None: GitHub would not list them
     pinned: bool | None  # None: some owner's pins are not known
     pinned_position: int | None  # its place among an owner's visible pins, the first when several pin it
     release: ReleaseView | None
     social_image: SocialImageView | None
-    readme_html: str | None
-
-    @property
-    def contributors(self) -> tuple[Contribution, ...] | None:
-        return None if self.contributions is None else self.contributions.ranked()
-
-    @property
-    def contributors_count(self) -> int | None:
-        return None if self.contributions is None else len(self.contributions)
 
 
 @dataclass(frozen=True)
@@ -196,7 +163,7 @@ class Dataset:
     version: Version
     repositories: tuple[RepoView, ...]  # in curated order
     languages: tuple[LanguageTotal, ...]  # most bytes first
-    contributors: tuple[ContributorTotal, ...]  # most contributions first
+    uncounted: frozenset[int]  # published repositories whose contributions do not count: hidden, or unavailable
     by_full_name: Mapping[str, RepoView]  # keyed by lower-cased full_name
     owners: tuple[OwnerView, ...]  # by login, case-insensitively
     by_login: Mapping[str, OwnerView]  # keyed by lower-cased login
@@ -219,13 +186,11 @@ class Rows:
 
     repositories: Sequence[Repository | Row] = ()
     languages: Sequence[tuple[int, str, int, str | None]] = ()  # repository id, name, bytes, colour
-    people: Sequence[tuple] = ()  # contributors as PERSON_COLUMNS
-    contributions: Iterable[Sequence[tuple[int, int, int]]] = ()  # chunks of (repository, contributor, count)
-    extras: Sequence[RepositoryExtra] = ()
-    owners: Sequence[Owner] = ()
+    contributor_counts: Sequence[tuple[int, int]] = ()  # repository id, contributors
+    extras: Sequence[RepositoryExtra | Row] = ()
+    owners: Sequence[Owner | Row] = ()
     pins: Sequence[tuple[int, int]] = ()  # owner id, repository id; in position order
-    readmes: Sequence[tuple[int, str]] = ()  # repository id, html
-    releases: Sequence[Release] = ()
+    releases: Sequence[Release | Row] = ()
 
 
 def read_version(connection: Connection | Session) -> Version:
@@ -241,19 +206,75 @@ def current_version(engine: Engine) -> Version:
         return read_version(connection)
 
 
+class GenerationChanged(Exception):
+    """Another generation was published since the dataset a request answers from was loaded."""
+
+
+@dataclass(frozen=True)
+class Detail:
+    """What only a repository's own page shows: read when that page is first rendered."""
+
+    readme_html: str | None  # None: it has none, or it was not stored
+    contributors: tuple[Contribution, ...] | None  # most contributions first; None: GitHub would not list them
+
+
+def read_detail(engine: Engine, repo: RepoView, version: Version) -> Detail:
+    """A repository's README and contributors as published in `version`.
+
+    Read one repository at a time, not with the dataset: at 10,000 repositories the READMEs were a
+    third of every API worker's memory and the 200,000 contributions half of its load time. Read in
+    one transaction with the version, so they are of the generation the rest of the answer is of.
+    """
+    with engine.connect() as connection, connection.begin():
+        if read_version(connection) != version:
+            raise GenerationChanged()
+        readme_html = connection.scalar(select(Readme.html).where(Readme.repository_id == repo.id))
+        people = connection.execute(
+            select(*PERSON, RepositoryContributor.contributions)
+            .join(RepositoryContributor, RepositoryContributor.contributor_id == Contributor.id)
+            .where(RepositoryContributor.repository_id == repo.id)
+        ).all()
+    if repo.contributors_count is None:
+        return Detail(readme_html, None)
+    ranked = sorted((Contribution(*person) for person in people), key=lambda c: (-c.contributions, c.login.lower()))
+    return Detail(readme_html, tuple(ranked))
+
+
+def read_contributor_totals(engine: Engine, dataset: Dataset) -> tuple[ContributorTotal, ...]:
+    """Everyone's contributions summed over the dataset's visible repositories, most first; summed by
+    the database, in one transaction with the version (see `read_detail`)."""
+    with engine.connect() as connection, connection.begin():
+        if read_version(connection) != dataset.version:
+            raise GenerationChanged()
+        counted = (
+            select(RepositoryContributor.contributor_id, func.sum(RepositoryContributor.contributions).label("total"),
+                   func.count().label("repositories"))
+            # the ids are written into the statement: no driver's limit on bound parameters applies
+            .where(RepositoryContributor.repository_id.not_in(
+                bindparam("uncounted", sorted(dataset.uncounted), literal_execute=True)))
+            .group_by(RepositoryContributor.contributor_id)
+            .subquery()
+        )
+        rows = connection.execute(
+            select(*PERSON, counted.c.total, counted.c.repositories).join(counted, counted.c.contributor_id == Contributor.id)
+        ).all()
+    totals = (ContributorTotal(*person, int(total), repositories) for *person, total, repositories in rows)
+    return tuple(sorted(totals, key=lambda t: (-t.contributions, t.login.lower(), t.id)))
+
+
 def load_dataset(engine: Engine) -> Dataset:
-    """Read everything the API publishes in one transaction with ten queries, whatever its size.
+    """Read what the API lists in one transaction with eight queries, whatever its size.
 
     The version is read inside the same transaction as the data, so a Dataset is always one
     generation (REPEATABLE READ on servers, a single read transaction on SQLite). Plain rows, not
-    ORM objects, and the contributions streamed: at 10,000 repositories and 200,000 contributions,
-    entities and whole lists of rows took most of the time and memory.
+    ORM objects (the ORM's row processing doubled the load time); contributions are counted and
+    summed by the database when asked for, not read (`read_detail`, `read_contributor_totals`).
     """
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with _cycle_collection_paused(), Session(engine) as session, session.begin():
         version = read_version(session)
         if version.synced_at is None:
             return build_dataset(version, Rows())
-        core = session.connection()  # Core rows: the ORM's row processing doubled the load time
+        core = session.connection()
         rows = Rows(
             repositories=core.execute(select(Repository.__table__)).all(),
             languages=core.execute(
@@ -261,21 +282,28 @@ def load_dataset(engine: Engine) -> Dataset:
                     Language, Language.id == RepositoryLanguage.language_id
                 )
             ).all(),
-            extras=session.execute(select(RepositoryExtra)).scalars().all(),
-            owners=session.execute(select(Owner)).scalars().all(),
-            pins=session.execute(select(Pin.owner_id, Pin.repository_id).order_by(Pin.owner_id, Pin.position)).all(),
-            readmes=session.execute(
-                select(Readme.repository_id, Readme.html).where(Readme.html.is_not(None))
+            extras=core.execute(select(RepositoryExtra.__table__)).all(),
+            owners=core.execute(select(Owner.__table__)).all(),
+            pins=core.execute(select(Pin.owner_id, Pin.repository_id).order_by(Pin.owner_id, Pin.position)).all(),
+            releases=core.execute(select(Release.__table__)).all(),
+            contributor_counts=core.execute(
+                select(RepositoryContributor.repository_id, func.count()).group_by(RepositoryContributor.repository_id)
             ).all(),
-            releases=session.execute(select(Release)).scalars().all(),
-            people=core.execute(select(*(getattr(Contributor, column) for column in PERSON_COLUMNS))).all(),
-            # Last: MariaDB streams it on an unbuffered cursor, which no other query may interrupt.
-            contributions=core.execute(
-                select(RepositoryContributor.repository_id, RepositoryContributor.contributor_id,
-                       RepositoryContributor.contributions).execution_options(yield_per=STREAMED_ROWS)
-            ).partitions(),
         )
         return build_dataset(version, rows)
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a dataset is built: its 100,000s of new objects (none in
+    a cycle) set it off again and again, a fifth of the load's time. Reference counting still frees."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def build_dataset(version: Version, rows: Rows) -> Dataset:
@@ -283,23 +311,8 @@ def build_dataset(version: Version, rows: Rows) -> Dataset:
     languages_of: dict[int, list[tuple[str, int, str | None]]] = defaultdict(list)
     for repository_id, name, size, color in rows.languages:
         languages_of[repository_id].append((intern(name), size, color))
-    person_of = MappingProxyType({person[0]: tuple(person) for person in rows.people})
-    pairs_of: dict[int, array] = defaultdict(lambda: array("q"))
-    for chunk in rows.contributions:
-        for repository_id, contributor_id, count in chunk:
-            pairs_of[repository_id].extend((contributor_id, count))
-
-    published_ids = {repository.id for repository in rows.repositories}
-    extras_by_id = {extra.repository_id: extra for extra in rows.extras if extra.repository_id is not None}
-    # A row attached to another published repository stays with it even if this one took its name.
-    extras_by_name = {
-        extra.full_name.lower(): extra for extra in rows.extras if extra.repository_id not in published_ids
-    }
-    visible = {}
-    for repository in rows.repositories:
-        extra = extras_by_id.get(repository.id) or extras_by_name.get(repository.full_name.lower())
-        if extra is None or not extra.hidden:
-            visible[repository.id] = (repository, extra)
+    contributors_of = dict(rows.contributor_counts)
+    visible = _shown(rows)
 
     pinned_by = _visible_pins(rows, visible)
     pins_known = bool(rows.owners) and all(owner.pins_known for owner in rows.owners)
@@ -307,7 +320,6 @@ def build_dataset(version: Version, rows: Rows) -> Dataset:
     for repository_ids in pinned_by.values():
         for position, repository_id in enumerate(repository_ids, 1):
             positions[repository_id] = min(position, positions.get(repository_id, position))
-    readmes = dict(rows.readmes)
     releases = {release.repository_id: release for release in rows.releases}
 
     views = [
@@ -315,11 +327,10 @@ def build_dataset(version: Version, rows: Rows) -> Dataset:
             repository,
             extra,
             languages_of[rid],
-            Contributions(pairs_of.pop(rid, NO_PAIRS), person_of),
+            contributors_of.get(rid, 0),
             pinned=True if rid in positions else (False if pins_known else None),
             pinned_position=positions.get(rid),
             release=releases.get(rid),
-            readme_html=readmes.get(rid),
         )
         for rid, (repository, extra) in visible.items()
     ]
@@ -335,11 +346,30 @@ def build_dataset(version: Version, rows: Rows) -> Dataset:
         version=version,
         repositories=tuple(views),
         languages=_language_totals(views),
-        contributors=_contributor_totals(views, person_of),
+        uncounted=frozenset(
+            repository.id for repository in rows.repositories
+            if repository.id not in visible or repository.contributors_status == "unavailable"
+        ),
         by_full_name=MappingProxyType({view.full_name.lower(): view for view in views}),
         owners=owners,
         by_login=MappingProxyType({owner.login.lower(): owner for owner in owners}),
     )
+
+
+def _shown(rows: Rows) -> dict[int, tuple[Repository | Row, RepositoryExtra | Row | None]]:
+    """Repository id -> (repository, its extras) of every repository not hidden, in the rows' order."""
+    published_ids = {repository.id for repository in rows.repositories}
+    extras_by_id = {extra.repository_id: extra for extra in rows.extras if extra.repository_id is not None}
+    # A row attached to another published repository stays with it even if this one took its name.
+    extras_by_name = {
+        extra.full_name.lower(): extra for extra in rows.extras if extra.repository_id not in published_ids
+    }
+    shown = {}
+    for repository in rows.repositories:
+        extra = extras_by_id.get(repository.id) or extras_by_name.get(repository.full_name.lower())
+        if extra is None or not extra.hidden:
+            shown[repository.id] = (repository, extra)
+    return shown
 
 
 def _visible_pins(rows: Rows, visible: Mapping[int, object]) -> dict[int, list[int]]:
@@ -401,12 +431,11 @@ def _repo_view(
     repository: Repository | Row,
     extra: RepositoryExtra | None,
     languages,
-    contributions: Contributions,
+    contributors_count: int,
     *,
     pinned: bool | None,
     pinned_position: int | None,
     release: Release | None,
-    readme_html: str | None,
 ) -> RepoView:
     total = sum(size for _, size, _ in languages)
     shares = tuple(
@@ -446,7 +475,7 @@ def _repo_view(
         updated_at=repository.updated_at,
         pushed_at=repository.pushed_at,
         contributors_status=_shared(repository.contributors_status),
-        contributions=None if repository.contributors_status == "unavailable" else contributions,
+        contributors_count=None if repository.contributors_status == "unavailable" else contributors_count,
         pinned=pinned,
         pinned_position=pinned_position,
         release=(
@@ -459,7 +488,6 @@ def _repo_view(
             if repository.social_image_url is None or repository.social_image_custom is None
             else SocialImageView(repository.social_image_url, repository.social_image_custom)
         ),
-        readme_html=readme_html,
     )
 
 
@@ -477,17 +505,3 @@ def _language_totals(views: list[RepoView]) -> tuple[LanguageTotal, ...]:
         LanguageTotal(name, size, _percent(size, total), colors[name], counts[name])
         for name, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0].lower()))
     )
-
-
-def _contributor_totals(views: list[RepoView], people: Mapping[int, tuple]) -> tuple[ContributorTotal, ...]:
-    contributions: dict[int, int] = defaultdict(int)
-    repositories: dict[int, int] = defaultdict(int)
-    for view in views:
-        for contributor_id, count in view.contributions.counts() if view.contributions is not None else ():
-            contributions[contributor_id] += count
-            repositories[contributor_id] += 1
-    totals = (
-        ContributorTotal(*people[contributor_id], contributions[contributor_id], repositories[contributor_id])
-        for contributor_id in contributions
-    )
-    return tuple(sorted(totals, key=lambda t: (-t.contributions, t.login.lower(), t.id)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from api.dataset import Contribution, ContributorTotal, Dataset, OwnerView, RepoView
+from api.dataset import Contribution, ContributorTotal, Dataset, Detail, OwnerView, RepoView
 from api.listing import Page
 
 
@@ -80,11 +80,11 @@ def person(someone: Contribution | ContributorTotal) -> dict[str, Any]:
     }
 
 
-def repository_detail(repo: RepoView) -> dict[str, Any]:
+def repository_detail(repo: RepoView, detail: Detail) -> dict[str, Any]:
     contributors = None
-    if repo.contributors is not None:
-        contributors = [{**person(c), "contributions": c.contributions} for c in repo.contributors]
-    return {**repository(repo), "contributors": contributors, "readme_html": repo.readme_html}
+    if detail.contributors is not None:
+        contributors = [{**person(c), "contributions": c.contributions} for c in detail.contributors]
+    return {**repository(repo), "contributors": contributors, "readme_html": detail.readme_html}
 
 
 def repository_page(page: Page, url_of_page) -> dict[str, Any]:
@@ -108,13 +108,10 @@ def language_totals(dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def contributor_totals(dataset: Dataset) -> dict[str, Any]:
+def contributor_totals(totals: tuple[ContributorTotal, ...]) -> dict[str, Any]:
     return {
-        "items": [
-            {**person(t), "contributions": t.contributions, "repositories": t.repositories}
-            for t in dataset.contributors
-        ],
-        "total": len(dataset.contributors),
+        "items": [{**person(t), "contributions": t.contributions, "repositories": t.repositories} for t in totals],
+        "total": len(totals),
     }
 
 

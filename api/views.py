@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from api import documents
-from api.dataset import Dataset
+from api.dataset import Dataset, GenerationChanged, read_contributor_totals, read_detail
 from api.http import json_response, memory_key
 from api.listing import select_page
 from api.problems import ApiError, NotSynced
@@ -16,25 +16,32 @@ from api.rendered import Rendered
 from api.state import state
 
 blueprint = Blueprint("data", __name__, url_prefix="/api/v1")
+RENDER_ATTEMPTS = 3  # generations a request may see replaced under it before it gives up
 
 
 def cached(operation: str, build: Callable[[Dataset, dict[str, Any]], Any]) -> Response:
     """Answer from the current generation's memory; the first request for a query checks and renders it.
 
     Keyed by the raw path and query string: `http.AnswerFromMemory` answers repeats of it
-    before Flask is even called.
+    before Flask is even called. A build that reads the database (a repository's detail) and finds a newer
+    generation published renders again from that one.
     """
     api = state()
     loaded = api.dataset_cache.current()
+    for _ in range(RENDER_ATTEMPTS):
+        def render() -> Rendered:
+            params = api.rules[operation].parse(request.args)
+            if not loaded.dataset.synced:
+                raise NotSynced()
+            return Rendered.of(build(loaded.dataset, params), last_modified=loaded.dataset.version.changed_at)
 
-    def render() -> Rendered:
-        params = api.rules[operation].parse(request.args)
-        if not loaded.dataset.synced:
-            raise NotSynced()
-        return Rendered.of(build(loaded.dataset, params), last_modified=loaded.dataset.version.changed_at)
-
-    rendered = loaded.responses.get_or_render(memory_key(request.environ), render)
-    return json_response(rendered, api.cache_control)
+        try:
+            rendered = loaded.responses.get_or_render(memory_key(request.environ), render)
+        except GenerationChanged:
+            loaded = api.dataset_cache.recheck()
+            continue
+        return json_response(rendered, api.cache_control)
+    raise ApiError(503, "republishing", "new data is being published faster than it can be read; try again")
 
 
 @blueprint.get("/repos")
@@ -59,7 +66,7 @@ def get_repository(owner: str, name: str) -> Response:
         repo = dataset.find(owner, name)
         if repo is None:
             raise ApiError(404, "not_found", f"no repository {owner}/{name}")
-        return documents.repository_detail(repo)
+        return documents.repository_detail(repo, read_detail(state().engine, repo, dataset.version))
 
     return cached("getRepository", build)
 
@@ -87,7 +94,8 @@ def list_languages() -> Response:
 
 @blueprint.get("/contributors")
 def list_contributors() -> Response:
-    return cached("listContributors", lambda dataset, _params: documents.contributor_totals(dataset))
+    return cached("listContributors",
+                  lambda dataset, _params: documents.contributor_totals(read_contributor_totals(state().engine, dataset)))
 
 
 @blueprint.get("/openapi.json")

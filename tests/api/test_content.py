@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
-from shared.models import Owner
+from shared.models import Owner, Readme, Repository
 from tests.api.data import (
     bump_generation,
     extra,
@@ -285,6 +285,49 @@ def test_a_readme_not_stored_is_null(engine, client):
 
     assert card(client, "alice/a")["readme_html"] is None
     assert card(client, "alice/b")["readme_html"] is None
+
+
+def republish_readme(engine, html: str, description: str) -> None:
+    """A new generation in which repository 1 has another README and description."""
+    with Session(engine) as session, session.begin():
+        session.execute(update(Readme).where(Readme.repository_id == 1).values(html=html))
+        session.execute(update(Repository).where(Repository.id == 1).values(description=description))
+        bump_generation(session)
+
+
+def test_a_detail_rendered_after_a_publish_is_of_one_generation_readme_and_all(engine, make_client):
+    publish(engine, repository(1, "alice/a", description="first"), readme(1, "<p>first</p>"))
+    client = make_client(generation_check_interval=3600)  # would keep the loaded generation for an hour
+    assert client.get("/api/v1/repos").status_code == 200  # generation 1 loaded
+
+    republish_readme(engine, "<p>second</p>", "second")
+    detail = card(client, "alice/a")
+
+    # the README is read when the detail is rendered: it found generation 2, so the rest is of it too
+    assert (detail["description"], detail["readme_html"]) == ("second", "<p>second</p>")
+    assert client.get("/api/v1/repos").get_json()["items"][0]["description"] == "second"
+
+
+def test_a_detail_answers_503_when_generations_keep_replacing_each_other_under_it(engine, api_engine, make_client):
+    publish(engine, repository(1, "alice/a"), readme(1, "<p>0</p>"))
+    client = make_client(generation_check_interval=3600)
+    assert client.get("/api/v1/repos").status_code == 200
+    published = []
+
+    def publish_after_each_version_read(_conn, _cursor, statement, *_args) -> None:
+        if "FROM dataset_state" in statement:  # what was just read is no longer the newest
+            republish_readme(engine, f"<p>{len(published) + 1}</p>", "changing")
+            published.append(statement)
+
+    republish_readme(engine, "<p>first change</p>", "changing")
+    event.listen(api_engine, "after_cursor_execute", publish_after_each_version_read)
+    try:
+        response = client.get("/api/v1/repos/alice/a")
+    finally:
+        event.remove(api_engine, "after_cursor_execute", publish_after_each_version_read)
+
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "republishing"
+    assert card(client, "alice/a")["readme_html"] == f"<p>{len(published)}</p>"  # once it settles
 
 
 def test_changed_pins_show_in_the_next_generation(engine, make_client):

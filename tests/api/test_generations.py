@@ -58,8 +58,9 @@ def test_an_uncached_request_runs_the_same_few_queries_for_3_or_60_repositories(
         make_client().get(path)
     large = queries.take()
 
-    # per fresh app: state, repositories, languages, people, contributions, extras, owners, pins, readmes, releases
-    assert small == large == len(ENDPOINTS) * 10
+    # per fresh app: state, repositories, languages, extras, owners, pins, releases, contributor counts;
+    # then the repository's detail reads the state, its README and contributors, the totals the state and the sums
+    assert small == large == len(ENDPOINTS) * 8 + 3 + 2
 
 
 def test_a_cached_answer_runs_no_query_at_all(engine, make_client, queries):

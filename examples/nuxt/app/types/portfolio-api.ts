@@ -413,7 +413,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description not_synced: the first sync has not finished; database_unavailable: the database does not answer. */
+        /** @description not_synced: the first sync has not finished; database_unavailable: the database does not answer; republishing: new data was published faster than the answer could be read. */
         Unavailable: {
             headers: {
                 [name: string]: unknown;
