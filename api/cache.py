@@ -32,6 +32,7 @@ class RenderedResponses:
         self._size = 0
         self._entries: OrderedDict[Hashable, Rendered] = OrderedDict()
         self._lock = threading.Lock()
+        self._retired = False
 
     def get(self, key: Hashable) -> Rendered | None:
         with self._lock:
@@ -46,13 +47,26 @@ class RenderedResponses:
             return rendered
         rendered = render()  # outside the lock: two threads may render the same body once each
         with self._lock:
-            if key not in self._entries:
+            if not self._retired and key not in self._entries:
                 self._entries[key] = rendered
                 self._size += rendered.size
                 while self._size > self._max_bytes and len(self._entries) > 1:
                     _, dropped = self._entries.popitem(last=False)
                     self._size -= dropped.size
         return rendered
+
+
+    def retire(self) -> None:
+        """Drop every answer and keep no new one: their generation is being replaced, and a full
+        budget of them must not share the memory with the loading of the next."""
+        with self._lock:
+            self._retired = True
+            self._entries.clear()
+            self._size = 0
+
+    @property
+    def retired(self) -> bool:
+        return self._retired
 
 
 @dataclass(frozen=True)
@@ -105,10 +119,14 @@ class DatasetCache:
             return loaded  # refreshed by the thread we waited for
         try:
             if loaded is None or current_version(self._engine) != loaded.dataset.version:
+                if loaded is not None:
+                    loaded.responses.retire()  # until the new one is loaded, answers are rendered as asked
                 loaded = LoadedGeneration(load_dataset(self._engine))
         except DATABASE_ERRORS as error:
             if loaded is None:
                 raise
+            if loaded.responses.retired:
+                loaded = LoadedGeneration(loaded.dataset)  # serving it on: its answers may be kept again
             generation = loaded.dataset.version.generation
             log.warning("database unavailable, still serving generation %s: %s", generation, type(error).__name__)
         self._loaded = loaded

@@ -7,11 +7,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api import create_app
+from api.cache import DatasetCache
 from api.dataset import load_dataset
+from api.rendered import Rendered
 from shared.config import ApiSettings
 from shared.db import make_engine
 from shared.models import Repository
@@ -160,3 +163,57 @@ def test_once_loaded_answers_keep_coming_while_the_database_is_gone(sqlite_url, 
 
     assert response.status_code == 200 and response.get_json()["total"] == 1
     assert "database unavailable, still serving generation 1" in caplog.text
+
+
+def test_the_answers_of_a_replaced_generation_are_dropped_before_the_next_is_loaded(engine, api_engine):
+    publish_many(engine, 3)
+    cache = DatasetCache(api_engine, check_interval=0)
+    old = cache.current()
+    old.responses.get_or_render("page", lambda: Rendered.of({"generation": 1}))
+    seen_while_loading = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if "FROM repositories" in statement:  # the next generation is being loaded
+            seen_while_loading.append(old.responses.get("page"))
+
+    bump(engine)
+    event.listen(api_engine, "after_cursor_execute", record)
+    try:
+        new = cache.current()
+    finally:
+        event.remove(api_engine, "after_cursor_execute", record)
+
+    assert new is not old and seen_while_loading == [None]
+    # a thread still answering from the old generation renders, and keeps nothing
+    old.responses.get_or_render("page", lambda: Rendered.of({"generation": 1}))
+    assert old.responses.get("page") is None
+
+
+def test_a_generation_served_on_after_a_failed_load_keeps_its_answers_again(sqlite_url, sqlite_engine, tmp_path):
+    publish_many(sqlite_engine, 3)
+    sqlite_engine.dispose()
+    api_engine = make_engine(sqlite_url, read_only=True)
+    cache = DatasetCache(api_engine, check_interval=0)
+    old = cache.current()
+    bump(sqlite_engine)
+    sqlite_engine.dispose()
+
+    def vanish(_conn, _cursor, statement, *_args) -> None:
+        if "FROM repositories" in statement:  # the load of the next generation fails half-way
+            raise OperationalError(statement, {}, Exception("disk I/O error"))
+
+    event.listen(api_engine, "before_cursor_execute", vanish)
+    try:
+        served = cache.current()
+    finally:
+        event.remove(api_engine, "before_cursor_execute", vanish)
+        api_engine.dispose()
+
+    assert served is not old and served.dataset is old.dataset
+    served.responses.get_or_render("page", lambda: Rendered.of({"generation": 1}))
+    assert served.responses.get("page") is not None
+
+
+def bump(engine) -> None:
+    with Session(engine) as session, session.begin():
+        bump_generation(session)
