@@ -18,7 +18,7 @@ from api.rendered import Rendered
 log = logging.getLogger(__name__)
 
 # Distinct queries (filters, pages) are unbounded; their rendered bodies (all encodings) are not allowed to be.
-MAX_RENDERED_BYTES = 32 * 1024 * 1024
+MAX_RENDERED_BYTES = 24 * 1024 * 1024
 
 
 class RenderedResponses:
