@@ -178,7 +178,7 @@ def _add_pinned(client: GitHubClient, snapshot: Snapshot, pin: graphql.PinnedRep
     except BadShape as error:
         snapshot.skipped.append(f"{pin.full_name}: {error}")
         return
-    data = RepoData(row, node_id=entry.get("node_id"), changed=True)
+    data = RepoData.of(row, entry.get("node_id") if isinstance(entry.get("node_id"), str) else None, changed=True)
     try:
         data.details = fetch_details(client, row["id"], row["full_name"])
     except Skip as skip:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -52,12 +53,30 @@ class Details:
 @dataclass
 class RepoData:
     """One repository as GitHub shows it now; `details` is None when they were not fetched again
-    (unchanged since the last sync): the published rows stay as they are."""
+    (unchanged since the last sync): the published rows stay as they are.
 
-    row: dict[str, Any]
+    Its row (and GraphQL id) are kept pickled, in one bytes object: the strings of a row are cut
+    from a parsed list page, and 10,000 rows of them kept those pages' memory from being reused
+    (about 25 MB, against 5 MB packed).
+    """
+
+    packed: bytes
     details: Details | None = None
-    node_id: str | None = None  # GraphQL's id, to ask for the extras
     changed: bool = False  # new, pushed or renamed since the last sync, or named by a webhook: its extras are asked too
+
+    @classmethod
+    def of(cls, row: dict[str, Any], node_id: str | None = None, *, changed: bool = False) -> RepoData:
+        return cls(pickle.dumps((row, node_id), pickle.HIGHEST_PROTOCOL), changed=changed)
+
+    @property
+    def row(self) -> dict[str, Any]:
+        """The `repositories` row (a new dict at each call)."""
+        return pickle.loads(self.packed)[0]
+
+    @property
+    def node_id(self) -> str | None:
+        """GraphQL's id, to ask for the extras."""
+        return pickle.loads(self.packed)[1]
 
 
 @dataclass(frozen=True)
@@ -141,17 +160,19 @@ def fetch_snapshot(
             for owner in plan.listed:
                 for entry in list_repositories(client, owner, ask=plan.ask_owners):
                     data = _take_entry(snapshot, entry, settings)
-                    if data is not None:
-                        data.changed = _pushed_since(data, known)
-                    if data is not None and (plan.recheck or data.changed):
-                        previous = None if data.changed else known.get(data.row["id"])
-                        futures[pool.submit(fetch_details, client, data.row["id"], data.row["full_name"],
-                                            previous)] = data
+                    if data is None:
+                        continue
+                    row = data.row
+                    data.changed = _pushed_since(row, known)
+                    if plan.recheck or data.changed:
+                        previous = None if data.changed else known.get(row["id"])
+                        futures[pool.submit(fetch_details, client, row["id"], row["full_name"], previous)] = data
             for target, entry in zip(plan.targets, pool.map(lambda t: fetch_target(client, t), plan.targets)):
                 data = _take_target(snapshot, target, entry, settings)
                 if data is not None:
                     data.changed = True
-                    futures[pool.submit(fetch_details, client, data.row["id"], data.row["full_name"])] = data
+                    row = data.row
+                    futures[pool.submit(fetch_details, client, row["id"], row["full_name"])] = data
             log.info("%d repositories fetched, %d need languages and contributors", len(snapshot.repos), len(futures))
             for done, future in enumerate(as_completed(futures), start=1):
                 data = futures[future]
@@ -168,11 +189,11 @@ def fetch_snapshot(
     return snapshot
 
 
-def _pushed_since(data: RepoData, known: dict[int, Known]) -> bool:
+def _pushed_since(row: dict[str, Any], known: dict[int, Known]) -> bool:
     """New, never pushed before, pushed since the last sync, or renamed (its links hold its name)."""
-    previous = known.get(data.row["id"])
-    return (previous is None or previous.pushed_at is None or previous.pushed_at != data.row["pushed_at"]
-            or previous.full_name != data.row["full_name"])
+    previous = known.get(row["id"])
+    return (previous is None or previous.pushed_at is None or previous.pushed_at != row["pushed_at"]
+            or previous.full_name != row["full_name"])
 
 
 def fetch_account(client: GitHubClient, owner: str, *, ask: bool = True) -> dict[str, Any]:
@@ -261,7 +282,7 @@ def _take_entry(snapshot: Snapshot, entry: dict[str, Any], settings: GitHubSetti
         return None
     if row["id"] in snapshot.repos:  # listed twice (an owner given twice, a transfer mid-run)
         return None
-    data = RepoData(row, node_id=entry.get("node_id") if isinstance(entry.get("node_id"), str) else None)
+    data = RepoData.of(row, entry.get("node_id") if isinstance(entry.get("node_id"), str) else None)
     snapshot.repos[row["id"]] = data
     return data
 

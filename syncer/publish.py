@@ -148,27 +148,32 @@ def upsert_repositories(session: Session, snapshot: Snapshot, published: dict[in
     added: set[int] = set()
     updated: set[int] = set()
     parked = set(renamed)
-    for chunk in chunked(list(snapshot.repos.values())):
-        for data in chunk:
-            if data.details is not None:
-                data.row["contributors_status"] = data.details.contributors_status
-        stored = _stored_rows(session, [d.row["id"] for d in chunk if d.row["id"] in published])
+    for chunk in chunked(list(snapshot.repos.items())):
+        rows = {rid: _row_of(data) for rid, data in chunk}
+        stored = _stored_rows(session, [rid for rid in rows if rid in published])
         new_rows = []
-        for data in chunk:
-            rid = data.row["id"]
+        for rid, row in rows.items():
             if rid not in published:
-                new_rows.append(data.row)
+                new_rows.append(row)
                 added.add(rid)
                 continue
-            differing = {k: v for k, v in data.row.items() if stored[rid][k] != v}
+            differing = {k: v for k, v in row.items() if stored[rid][k] != v}
             if rid in parked:
-                differing["full_name"] = data.row["full_name"]
+                differing["full_name"] = row["full_name"]
             if differing:
                 session.execute(update(Repository).where(Repository.id == rid).values(differing))
                 updated.add(rid)
         if new_rows:
             session.execute(insert(Repository), new_rows)
     return added, updated
+
+
+def _row_of(data: RepoData) -> dict[str, Any]:
+    """The row to store: with the contributors' status of the details fetched (unchanged without them)."""
+    row = data.row
+    if data.details is not None:
+        row["contributors_status"] = data.details.contributors_status
+    return row
 
 
 def _stored_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
