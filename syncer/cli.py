@@ -21,13 +21,11 @@ from shared.db import make_engine
 from syncer import extras as extras_module
 from syncer.extras import ExtrasError, export_extras, import_extras, parse_extras
 from syncer.fetch import Plan
-from syncer.hooks.server import SchemaNotCurrent, serve
 from syncer.lock import LockHeld
 from syncer.logs import setup_logging
 from syncer.progress import progress_reporter
 from syncer.service import sync_now
 from syncer.status import format_status, read_status
-from syncer.worker import run_worker
 
 
 @dataclass
@@ -171,6 +169,8 @@ class LockBusy(click.ClickException):
 @pass_context
 def run(context: Context) -> None:
     """Sync once a day at a random moment inside SYNC_WINDOW, until SIGTERM or SIGINT."""
+    from syncer.worker import run_worker  # the scheduler is imported by the command that runs it alone
+
     github, schedule = context.github(), ScheduleSettings.from_env(context.env)
     run_worker(context.engine(), github, schedule)
 
@@ -179,6 +179,8 @@ def run(context: Context) -> None:
 @pass_context
 def hooks(context: Context) -> None:
     """Receive GitHub webhooks on WEBHOOK_PORT and record refresh requests for the worker."""
+    from syncer.hooks.server import SchemaNotCurrent, serve  # gunicorn and Flask: for this command alone
+
     settings = HooksSettings.from_env(context.env)
     try:
         serve(settings, log_level_from_env(context.env), restart_argv=sys.argv[1:])
