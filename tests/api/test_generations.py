@@ -165,6 +165,23 @@ def test_once_loaded_answers_keep_coming_while_the_database_is_gone(sqlite_url, 
     assert "database unavailable, still serving generation 1" in caplog.text
 
 
+def test_while_the_database_is_gone_a_detail_rendered_before_is_served_and_another_answers_503(
+        sqlite_url, sqlite_engine, tmp_path):
+    publish(sqlite_engine, repository(1, "alice/a"), repository(2, "alice/b"), readme(1, "<p>a</p>"))
+    sqlite_engine.dispose()
+    api_engine = make_engine(sqlite_url, read_only=True)
+    client = create_app(ApiSettings(generation_check_interval=0), api_engine).test_client()
+    assert client.get("/api/v1/repos/alice/a").get_json()["readme_html"] == "<p>a</p>"
+
+    api_engine.dispose()
+    Path(sqlite_url.database).rename(tmp_path / "elsewhere.db")
+
+    assert client.get("/api/v1/repos/alice/a").get_json()["readme_html"] == "<p>a</p>"
+    gone = client.get("/api/v1/repos/alice/b")
+    assert gone.status_code == 503 and gone.get_json()["error"]["code"] == "database_unavailable"
+    assert client.get("/api/v1/repos?sort=name").get_json()["total"] == 2  # a list never asked before
+
+
 def test_the_answers_of_a_replaced_generation_are_dropped_before_the_next_is_loaded(engine, api_engine):
     publish_many(engine, 3)
     cache = DatasetCache(api_engine, check_interval=0)
