@@ -272,7 +272,7 @@ def main() -> int:
                 database.unlink()
         api = bench_api(api_database, args.flood, args.wrk_seconds)
     failures += report_api(api, largest)
-    print("\nminimum = owner lookups + list pages + one languages call per public repository + contributor pages")
+    print("\nminimum = owner lookups + list pages + per public repository: one languages call, its contributor pages, its README")
     if failures:
         print("\nTARGETS MISSED:\n  " + "\n  ".join(failures))
         return 1
