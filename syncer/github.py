@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -66,13 +67,13 @@ class Stats:
 
     def _meter(self, hop: requests.Response, authenticated: bool) -> None:
         free = authenticated and hop.status_code == 304
-        remaining = hop.headers.get("X-RateLimit-Remaining", "")
-        if not remaining.isdigit():
+        remaining = hop.headers.get("X-RateLimit-Remaining")
+        if remaining is None or not remaining.isdigit():
             self._unmetered += 0 if free or hop.status_code >= 500 else 1
             return
         left = int(remaining)
         self.rate_limit_remaining = left
-        window = (hop.headers.get("X-RateLimit-Resource", "core"), hop.headers.get("X-RateLimit-Reset", ""))
+        window = (hop.headers.get("X-RateLimit-Resource"), hop.headers.get("X-RateLimit-Reset"))
         before = left + (0 if free else 1)
         known = self._windows.setdefault(window, [before, left])
         known[0], known[1] = max(known[0], before), min(known[1], left)
@@ -155,8 +156,8 @@ class GitHubClient:
 
         def send() -> requests.Response:
             etag = self.store.etag(url) if conditional[0] else None
-            return self.session.get(url, headers={**headers, **({"If-None-Match": etag} if etag else {})},
-                                    timeout=self._timeout)
+            # requests leaves out a header whose value is None: without an ETag, no If-None-Match.
+            return self.session.get(url, headers={**headers, "If-None-Match": etag or None}, timeout=self._timeout)
 
         def answer(response: requests.Response) -> Reply:
             try:
@@ -222,7 +223,7 @@ class GitHubClient:
         while next_url:
             reply = self.get(next_url, allow=allow, tag=tag, body=body)
             yield next_url, reply
-            next_url = reply.next_url if reply.status == 200 else None
+            next_url = reply.next_url  # None after the last page, and for any status but 200
 
     @property
     def _timeout(self) -> tuple[float, float]:
@@ -291,4 +292,4 @@ def _message(response: requests.Response) -> str:
 
 def _path(url: str) -> str:
     """The URL without scheme and host, for messages."""
-    return "/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url
+    return urlsplit(url)._replace(scheme="", netloc="").geturl()
