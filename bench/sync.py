@@ -79,6 +79,7 @@ def bench_size(n: int, latency: float, workers: int) -> dict:
         fake.populate(owners=[OWNER], n=n, seed=7)
         minimum, lookups = rest_minimum(fake)
         fake.latency = latency
+        fake.set_rate_limit(1_000_000)  # four syncs of n = 1000 with the content spend more than an hour's 5,000
         first = run_once_measured(Path(tmp) / "a.db", fake, workers)
         repeat = run_once_measured(Path(tmp) / "a.db", fake, workers)
         nightly = run_once_measured(Path(tmp) / "a.db", fake, workers, "--recheck")
