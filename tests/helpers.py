@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "ghp_test_token_never_logged"  # the sync tests' GitHub token; never to appear in a log
 
 
 def url_string(url: URL) -> str:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def databases(request, tmp_path_factory):
     """End to end on every backend (overrides the suite's session-wide factory)."""
-    from tests.conftest import ThrowawayDatabases
+    from tests.databases import ThrowawayDatabases
 
     factory = ThrowawayDatabases(request.param, tmp_path_factory)
     yield factory

@@ -27,7 +27,7 @@ from tests.fakegithub import FakeGitHub
 from tests.fakehooks import PATH, FakeHooks
 from tests.helpers import dump_dataset, run_syncer
 from tests.hooks.receiver import HealthWatch, ReceiverProcess, flood, free_port
-from tests.worker.conftest import WorkerProcess, window_ahead, worker_env
+from tests.worker.processes import WorkerProcess, window_ahead, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ ALL_THREE = pytest.mark.parametrize("databases", ["sqlite", "postgresql", "maria
 @pytest.fixture
 def databases(request, tmp_path_factory):
     """One backend per test (overrides the suite's session-wide factory)."""
-    from tests.conftest import ThrowawayDatabases
+    from tests.databases import ThrowawayDatabases
 
     factory = ThrowawayDatabases(getattr(request, "param", "sqlite"), tmp_path_factory)
     yield factory

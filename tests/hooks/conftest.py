@@ -10,9 +10,8 @@ from syncer.hooks.app import create_app
 from syncer.hooks.deliveries import only_webhook_tables
 from tests.fakegithub import FakeGitHub
 from tests.fakehooks import FakeHooks
+from tests.hooks.receiver import OWNERS, SECRET
 
-SECRET = "whsec_9f2c1d7e-it-is-long-enough"
-OWNERS = ("alice", "acme-org")
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,9 @@ import requests
 from tests.fakehooks import FakeHooks
 from tests.helpers import ROOT
 
+SECRET = "whsec_9f2c1d7e-it-is-long-enough"  # the receiver tests' webhook secret
+OWNERS = ("alice", "acme-org")  # the owners they mirror
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -13,15 +13,13 @@ from pathlib import Path
 import pytest
 
 from shared import migrate
-import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.models import RefreshRequest, WebhookDelivery
 from tests.fakehooks import PATH, FakeHooks
 from tests.helpers import run_syncer, syncer_env
-from tests.hooks.conftest import SECRET
-from tests.hooks.receiver import HealthWatch, ReceiverProcess, flood, free_port
+from tests.hooks.receiver import SECRET, HealthWatch, ReceiverProcess, flood, free_port
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from shared.models import RefreshRequest, Repository, WebhookDelivery
 from tests.api.data import publish, repository
 from tests.fakehooks import PATH, sign
 from tests.helpers import dump_dataset
-from tests.hooks.conftest import SECRET
+from tests.hooks.receiver import SECRET
 
 ALICE_REPO, ORG_REPO, MALLORY_REPO, ALICE_OTHER = 1000, 1001, 1002, 1003
 

@@ -16,7 +16,7 @@ from shared.models import Language
 from syncer.hooks.app import create_app
 from syncer.hooks.deliveries import only_webhook_tables, prune
 from tests.fakehooks import PATH
-from tests.hooks.conftest import OWNERS, SECRET
+from tests.hooks.receiver import OWNERS, SECRET
 
 TABLES = "refresh_requests, webhook_deliveries"
 

@@ -10,8 +10,7 @@ from shared.config import GitHubSettings, Secret
 from syncer.fetch import Plan
 from syncer.service import sync_now
 from tests.fakegithub import FakeGitHub
-
-TOKEN = "ghp_test_token_never_logged"
+from tests.helpers import TOKEN
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from syncer.errors import Aborted, GitHubError, GitHubUnavailable, RateLimited
 from syncer.github import GitHubClient, Reply
 from syncer.responses import ResponseStore, Tag
 from tests.fakegithub import TOO_LARGE_MESSAGE, FakeGitHub
-from tests.sync.conftest import TOKEN
+from tests.helpers import TOKEN
 
 pytestmark = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 

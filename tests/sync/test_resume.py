@@ -19,7 +19,7 @@ from tests.helpers import (
     dump_dataset, expected_repositories, rest_minimum, run_syncer, start_once, stored_repositories, syncer_env,
     wait_for_requests,
 )
-from tests.sync.conftest import TOKEN
+from tests.helpers import TOKEN
 
 ONLY_SQLITE = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 WINDOW = 4.0  # seconds between refills of the fake's small rate limit

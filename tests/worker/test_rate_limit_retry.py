@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from shared.db import make_engine
 from shared.models import SyncRun
 from tests.helpers import expected_repositories, rest_minimum, stored_repositories
-from tests.worker.conftest import window_ahead, worker_env
+from tests.worker.processes import window_ahead, worker_env
 
 WINDOW = 4.0  # seconds between refills of the fake's rate limit
 

@@ -18,7 +18,7 @@ from shared.db import make_engine
 from shared.models import SyncLock, SyncRun, WorkerHeartbeat
 from syncer.service import sync_now
 from tests.helpers import dump_dataset, expected_repositories, run_syncer, stored_repositories, syncer_env
-from tests.worker.conftest import TOKEN, mark_synced, window_ahead, worker_env
+from tests.worker.processes import TOKEN, mark_synced, window_ahead, worker_env
 
 ONLY_SQLITE = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 SQLITE_AND_POSTGRESQL = pytest.mark.parametrize("databases", ["sqlite", "postgresql"], indirect=True)
