@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers import free_port  # noqa: E402
+
 REPOSITORIES = 200
 LANGUAGES = ["Python", "Go", "Rust", "TypeScript", "Shell", "C", "HTML", "CSS"]
 TARGET_RATIO = 1.2
@@ -60,7 +63,6 @@ def bare_app():
 
 def build_dataset(path: Path) -> str:
     """A migrated SQLite database with REPOSITORIES published repositories; returns its URL."""
-    sys.path.insert(0, str(ROOT))
     from sqlalchemy.engine import make_url
     from sqlalchemy.orm import Session
 
@@ -122,11 +124,6 @@ def build_dataset(path: Path) -> str:
     engine.dispose()
     return url
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -22,7 +22,6 @@ import json
 import math
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.targets import finish  # noqa: E402
 from shared import migrate  # noqa: E402
 from shared.config import GitHubSettings  # noqa: E402
 from shared.db import make_engine  # noqa: E402
@@ -48,6 +48,7 @@ from shared.models import SyncRun  # noqa: E402
 from syncer.fetch import Plan  # noqa: E402
 from syncer.service import sync_now  # noqa: E402
 from tests.fakehooks import PATH, FakeHooks  # noqa: E402
+from tests.helpers import free_port  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 SECRET = "whsec_bench_freshness"
@@ -85,11 +86,6 @@ class FakeProcess:
         self.process.terminate()
         self.process.wait(10)
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def window_far_ahead() -> str:
@@ -291,10 +287,7 @@ def main() -> None:
     print("\n(a) from just before the POST to the first API answer with the new languages")
     print("(b) target = interval + the longest refresh that published + the API's 1 s look at the generation")
     print("(c) expected = refreshes x list pages (one conditional request per list page per owner)")
-    if failures:
-        print("\nTARGETS MISSED:\n  " + "\n  ".join(failures))
-        raise SystemExit(1)
-    print("\nall targets met")
+    finish(failures)
 
 
 if __name__ == "__main__":

@@ -45,11 +45,12 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.api import free_port, run_wrk  # noqa: E402
+from bench.api import run_wrk  # noqa: E402
+from bench.targets import finish  # noqa: E402
 from shared.clock import utcnow  # noqa: E402
 from shared.db import make_engine  # noqa: E402
 from shared.generation import record_publish  # noqa: E402
-from tests.helpers import rest_minimum, syncer_env  # noqa: E402
+from tests.helpers import free_port, rest_minimum, syncer_env  # noqa: E402
 
 OWNER = "scale-org"
 SYNC_RSS_TARGET_MB = {"first": 150, "repeat": 120}
@@ -237,7 +238,7 @@ def bench_api(database: Path, flood_queries: int, wrk_seconds: int) -> dict:
 # -- the report -----------------------------------------------------------------------------------
 
 
-def main() -> int:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--latencies", type=float, nargs="+", default=[0.0, 0.1], help="seconds per fake request")
@@ -273,11 +274,7 @@ def main() -> int:
         api = bench_api(api_database, args.flood, args.wrk_seconds)
     failures += report_api(api, largest)
     print("\nminimum = owner lookups + list pages + per public repository: one languages call, its contributor pages, its README")
-    if failures:
-        print("\nTARGETS MISSED:\n  " + "\n  ".join(failures))
-        return 1
-    print("\nall targets met")
-    return 0
+    finish(failures)
 
 
 def sync_failures(result: dict, largest: int) -> list[str]:
@@ -318,4 +315,4 @@ def report_api(api: dict, n: int) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.scale import peak_rss_mb  # noqa: E402
+from bench.targets import finish  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
 
 OWNER = "alice"
@@ -130,10 +131,7 @@ def main() -> None:
     print("minimum = list pages + one languages and one README call per repository + contributor pages"
           " + one owner lookup (REST); GraphQL: pins (one query per owner) and extras (100 repositories a query)")
     print("budget  = 1.3 x requests x latency / workers")
-    if failures:
-        print("\nTARGETS MISSED:\n  " + "\n  ".join(failures))
-        raise SystemExit(1)
-    print("\nall targets met")
+    finish(failures)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -160,3 +161,10 @@ def rest_minimum(truth: list[dict], owners: Iterable[str], per_page: int = 100) 
         lists += max(1, math.ceil(len(listed) / per_page))
     contributor_pages = sum(max(1, math.ceil(len(repo["contributors"]) / per_page)) for repo in public)
     return len(wanted) + lists + 2 * len(public) + contributor_pages
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

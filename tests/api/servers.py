@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -17,15 +16,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from tests.helpers import ROOT, syncer_env
+from tests.helpers import ROOT, free_port, syncer_env
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_answers(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:

@@ -25,8 +25,8 @@ from tests.api.servers import gunicorn
 from tests.e2e.processes import get_json
 from tests.fakegithub import FakeGitHub
 from tests.fakehooks import PATH, FakeHooks
-from tests.helpers import dump_dataset, run_syncer
-from tests.hooks.receiver import HealthWatch, ReceiverProcess, flood, free_port
+from tests.helpers import dump_dataset, free_port, run_syncer
+from tests.hooks.receiver import HealthWatch, ReceiverProcess, flood
 from tests.worker.processes import WorkerProcess, window_ahead, worker_env
 
 pytestmark = pytest.mark.slow

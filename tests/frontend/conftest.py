@@ -10,11 +10,11 @@ from playwright.sync_api import sync_playwright
 
 from shared.db import make_engine
 from tests.api.data import migrated_sqlite
-from tests.api.servers import free_port, gunicorn
+from tests.api.servers import gunicorn
 from tests.e2e.processes import fake_github_process
 from tests.frontend import starter
 from tests.frontend.content import OWNER, Content, add_curated, serve_content
-from tests.helpers import run_syncer, syncer_env
+from tests.helpers import free_port, run_syncer, syncer_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.api.servers import free_port, wait_until_answers
-from tests.helpers import ROOT
+from tests.api.servers import wait_until_answers
+from tests.helpers import ROOT, free_port
 
 STARTER = ROOT / "examples" / "nuxt"
 BUILD_INPUTS = ("app", "public", "nuxt.config.ts", "package-lock.json", "tsconfig.json")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import statistics
-import socket
 import subprocess
 import sys
 import threading
@@ -22,11 +21,6 @@ from tests.helpers import ROOT
 SECRET = "whsec_9f2c1d7e-it-is-long-enough"  # the receiver tests' webhook secret
 OWNERS = ("alice", "acme-org")  # the owners they mirror
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ReceiverProcess:

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from shared.models import RefreshRequest, WebhookDelivery
 from tests.fakehooks import PATH, FakeHooks
-from tests.helpers import run_syncer, syncer_env
-from tests.hooks.receiver import SECRET, HealthWatch, ReceiverProcess, flood, free_port
+from tests.helpers import free_port, run_syncer, syncer_env
+from tests.hooks.receiver import SECRET, HealthWatch, ReceiverProcess, flood
 
 pytestmark = pytest.mark.slow
 

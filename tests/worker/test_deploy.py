@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from shared.db import make_engine
 from shared.models import SyncRun
 from tests.fakegithub import FakeGitHub
-from tests.helpers import ROOT, syncer_env
+from tests.helpers import ROOT, free_port, syncer_env
 
 UNITS = ROOT / "deploy" / "systemd"
 BIN = Path(sys.executable).parent  # where the project's console scripts are installed
@@ -71,11 +71,6 @@ def test_procfile_has_release_web_worker_and_hooks():
         "hooks": "syncer hooks",
     }
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def answers(port: int) -> bool:
