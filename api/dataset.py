@@ -229,13 +229,13 @@ def read_detail(engine: Engine, repo: RepoView, version: Version) -> Detail:
         if read_version(connection) != version:
             raise GenerationChanged()
         readme_html = connection.scalar(select(Readme.html).where(Readme.repository_id == repo.id))
+        if repo.contributors_count is None:  # GitHub would not list them: none are stored
+            return Detail(readme_html, None)
         people = connection.execute(
             select(*PERSON, RepositoryContributor.contributions)
             .join(RepositoryContributor, RepositoryContributor.contributor_id == Contributor.id)
             .where(RepositoryContributor.repository_id == repo.id)
         ).all()
-    if repo.contributors_count is None:
-        return Detail(readme_html, None)
     ranked = sorted((Contribution(*person) for person in people), key=lambda c: (-c.contributions, c.login.lower()))
     return Detail(readme_html, tuple(ranked))
 
