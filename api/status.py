@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, Response, request
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from api.dataset import read_version
@@ -15,7 +15,8 @@ from api.http import json_response
 from api.problems import DATABASE_ERRORS, DatabaseUnavailable
 from api.rendered import Rendered
 from api.state import state
-from shared.models import DatasetState, RefreshRequest, RunStatus, SyncRun, WebhookDelivery, WorkerHeartbeat
+from shared.activity import last_checked_at, last_delivery, request_backlog
+from shared.models import SyncRun, WorkerHeartbeat
 
 blueprint = Blueprint("status", __name__)
 
@@ -26,17 +27,15 @@ HEARTBEAT_FRESH_FOR = timedelta(seconds=90)
 
 
 def status_document(engine: Engine, now: datetime) -> dict[str, Any]:
-    """The status document, read in one transaction with seven queries (no secrets are stored there)."""
+    """The status document, read in one transaction with six queries (no secrets are stored there)."""
     with Session(engine) as session, session.begin():
         version = read_version(session)
-        changed_at = session.scalar(select(DatasetState.changed_at).where(DatasetState.id == 1))
-        checked_at = session.scalar(select(func.max(SyncRun.finished_at)).where(SyncRun.status == RunStatus.SUCCESS.value))
         run = session.scalars(select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(1)).first()
         worker = session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()).limit(1)).first()
         return {
             "synced_at": timestamp(version.synced_at),
-            "checked_at": timestamp(checked_at),
-            "changed_at": timestamp(changed_at),
+            "checked_at": timestamp(last_checked_at(session)),
+            "changed_at": timestamp(version.changed_at),
             "generation": version.generation,
             "last_run": None if run is None else _run(run),
             "worker": None if worker is None else _worker(worker, now),
@@ -46,23 +45,13 @@ def status_document(engine: Engine, now: datetime) -> dict[str, Any]:
 
 
 def _refresh_requests(session: Session) -> dict[str, Any]:
-    """Pending webhook refresh requests (how many, since when) and those given up (kept a week)."""
-    counts = {
-        status: (count, oldest)
-        for status, count, oldest in session.execute(
-            select(RefreshRequest.status, func.count(), func.min(RefreshRequest.received_at))
-            .where(RefreshRequest.status.in_(("pending", "failed")))
-            .group_by(RefreshRequest.status)
-        )
-    }
-    pending, oldest = counts.get("pending", (0, None))
-    return {"pending": pending, "oldest_pending_at": timestamp(oldest), "failed": counts.get("failed", (0,))[0]}
+    backlog = request_backlog(session)
+    return {"pending": backlog.pending, "oldest_pending_at": timestamp(backlog.oldest_pending_at),
+            "failed": backlog.failed}
 
 
 def _last_webhook(session: Session) -> dict[str, Any] | None:
-    delivery = session.scalars(
-        select(WebhookDelivery).order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc()).limit(1)
-    ).first()
+    delivery = last_delivery(session)
     if delivery is None:
         return None
     return {"received_at": timestamp(delivery.received_at), "event": delivery.event, "action": delivery.action,

@@ -8,9 +8,8 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from shared.db import transaction
-from shared.models import (
-    DatasetState, RefreshRequest, Repository, RunStatus, SyncRun, WebhookDelivery, WorkerHeartbeat,
-)
+from shared.activity import last_checked_at, last_delivery, request_backlog
+from shared.models import DatasetState, Repository, SyncRun, WebhookDelivery, WorkerHeartbeat
 
 
 @dataclass
@@ -31,30 +30,19 @@ class Status:
 def read_status(engine: Engine, limit: int = 10) -> Status:
     with transaction(engine) as session:
         state = session.get(DatasetState, 1)
-        requests = {
-            status: (count, oldest)
-            for status, count, oldest in session.execute(
-                select(RefreshRequest.status, func.count(), func.min(RefreshRequest.received_at))
-                .where(RefreshRequest.status.in_(("pending", "failed")))
-                .group_by(RefreshRequest.status)
-            )
-        }
-        pending, oldest = requests.get("pending", (0, None))
+        backlog = request_backlog(session)
         return Status(
             generation=state.generation if state else 0,
             synced_at=state.synced_at if state else None,
             changed_at=state.changed_at if state else None,
-            checked_at=session.scalar(
-                select(func.max(SyncRun.finished_at)).where(SyncRun.status == RunStatus.SUCCESS.value)),
+            checked_at=last_checked_at(session),
             repositories=session.scalar(select(func.count()).select_from(Repository)) or 0,
             workers=list(session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()).limit(5))),
             runs=list(session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit))),
-            pending_requests=pending,
-            oldest_pending_at=oldest,
-            failed_requests=requests.get("failed", (0,))[0],
-            last_delivery=session.scalars(
-                select(WebhookDelivery).order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc()).limit(1)
-            ).first(),
+            pending_requests=backlog.pending,
+            oldest_pending_at=backlog.oldest_pending_at,
+            failed_requests=backlog.failed,
+            last_delivery=last_delivery(session),
         )
 
 
